@@ -15,3 +15,12 @@ export SWK_ROOT SWK_CACHE_DIR SWK_STATE_DIR SWK_VENV SWK_KUBECONFIG
 export ANSIBLE_CONFIG="$SWK_ROOT/ansible.cfg"
 case ":$PATH:" in *":$SWK_VENV/bin:"*) ;; *) PATH="$SWK_VENV/bin:$PATH" ;; esac
 export PATH
+# Built tools (tests/cluster/build.sh) on PATH, by pinned version.
+# shellcheck source=/dev/null
+. "$SWK_ROOT/tests/cluster/versions.env"
+SWK_BIN="$SWK_CACHE_DIR/bin"
+for _d in "helm-$HELM_VERSION" "kwok-$KWOK_VERSION" "etcd-$ETCD_VERSION" "kubernetes-$K8S_VERSION"; do
+  case ":$PATH:" in *":$SWK_BIN/$_d:"*) ;; *) PATH="$SWK_BIN/$_d:$PATH" ;; esac
+done
+export SWK_BIN PATH
+unset _d _req_hash
