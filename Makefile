@@ -1,0 +1,30 @@
+# The two commands: `make up` (set up + deploy on the local default) and `make test` (all tests).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.PHONY: help up down test setup services-up services-down lint sanity unit integration molecule build
+
+help:
+	@echo "make up     set up, start the local cluster + Postgres, deploy Statewave, print the summary"
+	@echo "make test   yamllint, ansible-lint, ansible-test sanity, pytest unit, molecule, integration"
+	@echo "make down   stop the local cluster and Postgres servers"
+	@echo "stages: setup services-up services-down lint sanity unit molecule integration build"
+
+up:
+	hack/up.sh
+
+down: services-down
+
+test:
+	hack/test.sh all
+
+setup:
+	hack/setup.sh
+
+services-up:
+	hack/services.sh up
+
+services-down:
+	hack/services.sh down
+
+lint sanity unit molecule integration build:
+	hack/test.sh $@

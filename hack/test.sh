@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Every test of the collection. `hack/test.sh all` (= make test, = .ci/run) runs, in order:
+#   lint         yamllint and ansible-lint (production profile)
+#   sanity       ansible-test sanity on a copy of the collection at an ansible_collections/ path
+#   unit         pytest tests/unit
+#   molecule     molecule test -s default (local control plane); -s kind only with a Docker engine
+#   integration  pytest tests/integration against the local cluster and Postgres servers
+# A single stage: hack/test.sh <stage>. Stages that need services start and stop them.
+set -uo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$SWK_ROOT"
+results=()
+failed=0
+
+run_pytest() {  # pytest exits 5 when it collects nothing: report it, do not fail the stage.
+  python -m pytest "$@"; local rc=$?
+  if [ $rc -eq 5 ]; then echo "[test] pytest collected no tests in: $*"; return 0; fi
+  return $rc
+}
+
+stage_build() { hack/setup.sh; }
+
+stage_lint() {
+  yamllint -s . && ansible-lint --profile production
+}
+
+stage_sanity() {
+  local dest="$SWK_ROOT/.cache/ansible-test/ansible_collections/statewave/kubernetes"
+  rm -rf "$dest"; mkdir -p "$dest"
+  # The tracked and new (not ignored) files, as a build would see them.
+  git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do
+    [ -e "$f" ] && mkdir -p "$dest/$(dirname "$f")" && cp -a "$f" "$dest/$f"
+  done
+  (cd "$dest" && ansible-test sanity --python 3.11 --venv --color no --requirements)
+}
+
+stage_unit() { run_pytest tests/unit -q -p no:cacheprovider; }
+
+stage_molecule() {
+  molecule test -s default || return 1
+  if docker info >/dev/null 2>&1; then
+    molecule test -s kind
+  else
+    echo "[test] SKIP molecule kind: no Docker engine answers 'docker info' on this machine (kind needs one)"
+  fi
+}
+
+stage_integration() {
+  hack/services.sh up || return 1
+  SWK_REQUIRE_SERVICES=1 run_pytest tests/integration -q -p no:cacheprovider; local rc=$?
+  hack/services.sh down
+  return $rc
+}
+
+run_stage() {
+  local s=$1 t0; t0=$(date +%s)
+  echo "::: stage $s"
+  if "stage_$s"; then results+=("$s: ok ($(( $(date +%s) - t0 ))s)")
+  else results+=("$s: FAILED ($(( $(date +%s) - t0 ))s)"); failed=$((failed + 1)); fi
+}
+
+case "${1:-all}" in
+  all) stages=(build lint sanity unit molecule integration) ;;
+  build|lint|sanity|unit|molecule|integration) stages=("$1") ;;
+  *) echo "usage: $0 [all|build|lint|sanity|unit|molecule|integration]" >&2; exit 2 ;;
+esac
+for s in "${stages[@]}"; do run_stage "$s"; done
+printf '%s\n' "${results[@]}"
+echo "test stages: $(( ${#stages[@]} - failed )) passed, $failed failed"
+[ $failed -eq 0 ]
