@@ -1,0 +1,594 @@
+# -*- coding: utf-8 -*-
+# Copyright: statewave.kubernetes contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Connection budget arithmetic for Statewave on PostgreSQL (pure functions, stdlib only).
+
+Why these numbers (statewave-contract.md sections 2.1, 4.1, 4.2):
+
+* Each Statewave pod runs one uvicorn process whose SQLAlchemy engine is fixed in code at
+  pool_size 5 + max_overflow 10, so a pod holds up to 15 connections under burst. The
+  STATEWAVE_DATABASE_POOL_* variables in the upstream docs do not exist.
+* The distributed rate limiter (rpm > 0 and strategy "distributed") has its own engine with
+  pool_size 2 + max_overflow 1: +3 per pod.
+* Pods at peak are the planned replicas (or the HPA maximum) plus the rolling-update surge
+  (Kubernetes rounds a percentage up; the default 25 % therefore adds at least one pod).
+* The migration Job (alembic, NullPool) holds one connection.
+* Headroom for admin sessions and spikes; upstream's worked table uses 10 for one replica,
+  15 for two or three, 25 for five.
+* PostgreSQL keeps superuser_reserved_connections and (16+) reserved_connections out of
+  max_connections for ordinary roles; a role's CONNECTION LIMIT and a database's
+  CONNECTION LIMIT are hard caps; connections held by other roles already use slots.
+
+Nothing here talks to a database or to Ansible: the module and the unit tests call
+``evaluate()`` with plain dicts.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+
+__metaclass__ = type
+
+import math
+import re
+
+POOL_SIZE = 5
+MAX_OVERFLOW = 10
+CONNECTIONS_PER_POD = POOL_SIZE + MAX_OVERFLOW
+RATE_LIMITER_POOL_SIZE = 2
+RATE_LIMITER_MAX_OVERFLOW = 1
+RATE_LIMITER_CONNECTIONS_PER_POD = RATE_LIMITER_POOL_SIZE + RATE_LIMITER_MAX_OVERFLOW
+MIGRATION_JOB_CONNECTIONS = 1
+DEFAULT_MAX_SURGE = '25%'
+DEFAULT_PGBOUNCER_THRESHOLD = 0.7
+DEFAULT_FAIL_ON = 1.0
+# PostgreSQL's own upper bound for max_connections (MAX_BACKENDS).
+PG_MAX_CONNECTIONS = 262143
+# More replicas than this is treated as a typo, not a plan.
+MAX_REPLICAS = 1000
+PGBOUNCER_MIN_VERSION = (1, 21)
+PGBOUNCER_DEFAULTS = {
+    'enabled': False,
+    'pool_mode': 'transaction',
+    'default_pool_size': 20,
+    'reserve_pool_size': 0,
+    'max_client_conn': 100,
+    'max_db_connections': 0,
+    'max_user_connections': 0,
+    'instances': 1,
+    'version': None,
+    'max_prepared_statements': None,
+}
+PGBOUNCER_POOL_MODES = ('session', 'transaction', 'statement')
+
+ASYNCPG_PGBOUNCER_ADVICE = (
+    'put PgBouncer in transaction mode in front of PostgreSQL and point STATEWAVE_DATABASE_URL '
+    'at it; asyncpg uses named prepared statements, so it needs PgBouncer >= 1.21 with '
+    'max_prepared_statements > 0'
+)
+
+
+class BudgetError(ValueError):
+    """Invalid input. ``param`` names the offending parameter."""
+
+    def __init__(self, param, message):
+        self.param = param
+        super(BudgetError, self).__init__('%s: %s' % (param, message))
+
+
+# ----------------------------------------------------------------------------------------------
+# Input parsing
+# ----------------------------------------------------------------------------------------------
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def to_int(value, param, minimum=None, maximum=None, fix=None):
+    """Return ``value`` as an int within [minimum, maximum] or raise BudgetError.
+
+    Accepts ints and strings of digits (inventory values often arrive as strings); refuses
+    booleans, floats with a fraction and anything else.
+    """
+    if _is_int(value):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and re.match(r'^\s*-?\d+\s*$', value):
+        number = int(value)
+    else:
+        raise BudgetError(param, 'expected a whole number, got %r%s' % (value, _fix(fix)))
+    if minimum is not None and number < minimum:
+        raise BudgetError(param, 'must be at least %d, got %d%s' % (minimum, number, _fix(fix)))
+    if maximum is not None and number > maximum:
+        raise BudgetError(param, 'must be at most %d, got %d%s' % (maximum, number, _fix(fix)))
+    return number
+
+
+def to_ratio(value, param):
+    """A fraction in (0, 1]; accepts 0.7, "0.7" or "70%"."""
+    text = value
+    percent = False
+    if isinstance(value, str):
+        text = value.strip()
+        if text.endswith('%'):
+            percent = True
+            text = text[:-1].strip()
+        try:
+            text = float(text)
+        except ValueError:
+            raise BudgetError(param, 'expected a fraction such as 0.7 or a percentage such as "70%%", got %r' % (value,))
+    if isinstance(text, bool) or not isinstance(text, (int, float)):
+        raise BudgetError(param, 'expected a fraction such as 0.7, got %r' % (value,))
+    ratio = float(text) / 100.0 if percent else float(text)
+    if math.isnan(ratio) or ratio <= 0 or ratio > 1:
+        raise BudgetError(param, 'must be greater than 0 and at most 1 (100%%), got %r' % (value,))
+    return ratio
+
+
+def to_bool(value, param):
+    """A boolean; accepts the usual YAML/inventory spellings, refuses anything else."""
+    if isinstance(value, bool):
+        return value
+    if value is None:
+        return False
+    text = str(value).strip().lower()
+    if text in ('true', 'yes', 'on', '1', 'y'):
+        return True
+    if text in ('false', 'no', 'off', '0', 'n', ''):
+        return False
+    raise BudgetError(param, 'expected true or false, got %r' % (value,))
+
+
+def _fix(fix):
+    return '; %s' % fix if fix else ''
+
+
+def parse_surge(value):
+    """Parse a Deployment maxSurge: an int (pods) or "N%". Returns ('pods'|'percent', int)."""
+    param = 'max_surge'
+    if value is None:
+        value = DEFAULT_MAX_SURGE
+    if isinstance(value, str) and value.strip().endswith('%'):
+        number = value.strip()[:-1]
+        if not re.match(r'^\d+$', number):
+            raise BudgetError(param, 'expected a whole percentage such as "25%%", got %r' % (value,))
+        percent = int(number)
+        if percent > 100:
+            raise BudgetError(param, '%d%% is above 100%%: a rolling update never adds more new pods than '
+                                     'the replica count, so use at most "100%%"' % percent)
+        return ('percent', percent)
+    pods = to_int(value, param, minimum=0, maximum=MAX_REPLICAS,
+                  fix='use a pod count such as 1 or a percentage such as "25%"')
+    return ('pods', pods)
+
+
+def surge_pods(max_surge, replicas):
+    """Extra pods a RollingUpdate runs on top of ``replicas`` at its peak.
+
+    Kubernetes rounds a percentage maxSurge up, and the new ReplicaSet never grows beyond
+    ``replicas``, so the extra pods are min(surge, replicas).
+    """
+    kind, number = parse_surge(max_surge)
+    if kind == 'percent':
+        extra = (number * replicas + 99) // 100  # ceil without floats
+    else:
+        extra = number
+    return min(extra, replicas)
+
+
+def auto_headroom(replicas):
+    """Headroom from upstream's worked table: 10 for 1 replica, 15 for 2-3, 25 from 4 on."""
+    if replicas <= 1:
+        return 10
+    if replicas <= 3:
+        return 15
+    return 25
+
+
+def parse_version(value):
+    """"1.21.0" -> (1, 21, 0); None when unknown."""
+    if value is None or value == '':
+        return None
+    match = re.match(r'^\s*v?(\d+)(?:\.(\d+))?(?:\.(\d+))?', str(value))
+    if not match:
+        raise BudgetError('pgbouncer.version', 'expected a version such as "1.23.1", got %r' % (value,))
+    return tuple(int(part or 0) for part in match.groups())
+
+
+def normalize_plan(plan):
+    """Validate the planned deployment and fill defaults. Returns a new dict."""
+    plan = dict(plan or {})
+    out = {}
+    out['autoscaling_enabled'] = to_bool(plan.get('autoscaling_enabled', False), 'autoscaling_enabled')
+    if out['autoscaling_enabled']:
+        out['autoscaling_min_replicas'] = to_int(
+            plan.get('autoscaling_min_replicas', 1), 'autoscaling_min_replicas', 1, MAX_REPLICAS,
+            fix='an HPA runs 1 to %d replicas' % MAX_REPLICAS)
+        out['autoscaling_max_replicas'] = to_int(
+            plan.get('autoscaling_max_replicas', 5), 'autoscaling_max_replicas', 1, MAX_REPLICAS,
+            fix='an HPA runs 1 to %d replicas' % MAX_REPLICAS)
+        if out['autoscaling_max_replicas'] < out['autoscaling_min_replicas']:
+            raise BudgetError('autoscaling_max_replicas', 'is %d, below autoscaling_min_replicas %d; set max >= min'
+                              % (out['autoscaling_max_replicas'], out['autoscaling_min_replicas']))
+        out['replicas'] = out['autoscaling_max_replicas']
+    else:
+        out['replicas'] = to_int(plan.get('replicas', 1), 'replicas', 1, MAX_REPLICAS,
+                                 fix='plan 1 to %d replicas' % MAX_REPLICAS)
+    out['max_surge'] = plan.get('max_surge')
+    if out['max_surge'] is None:
+        out['max_surge'] = DEFAULT_MAX_SURGE
+    parse_surge(out['max_surge'])
+    out['distributed_rate_limiter'] = to_bool(plan.get('distributed_rate_limiter', False), 'distributed_rate_limiter')
+    out['migration_job'] = to_bool(plan.get('migration_job', True), 'migration_job')
+    out['other_consumers'] = to_int(plan.get('other_consumers', 0) or 0, 'other_consumers', 0, PG_MAX_CONNECTIONS,
+                                    fix='count the connections admin tools, monitoring and other apps open')
+    headroom = plan.get('headroom')
+    out['headroom'] = None if headroom is None else to_int(
+        headroom, 'headroom', 0, PG_MAX_CONNECTIONS, fix='upstream uses 10 to 25')
+    out['pgbouncer'] = normalize_pgbouncer(plan.get('pgbouncer'))
+    return out
+
+
+def normalize_pgbouncer(value):
+    conf = dict(PGBOUNCER_DEFAULTS)
+    for key, item in (value or {}).items():
+        if key not in conf:
+            raise BudgetError('pgbouncer.%s' % key, 'unknown PgBouncer setting; known: %s' % ', '.join(sorted(conf)))
+        if item is not None:
+            conf[key] = item
+    conf['enabled'] = to_bool(conf['enabled'], 'pgbouncer.enabled')
+    if conf['pool_mode'] not in PGBOUNCER_POOL_MODES:
+        raise BudgetError('pgbouncer.pool_mode', 'must be one of %s, got %r'
+                          % (', '.join(PGBOUNCER_POOL_MODES), conf['pool_mode']))
+    conf['default_pool_size'] = to_int(conf['default_pool_size'], 'pgbouncer.default_pool_size', 1, PG_MAX_CONNECTIONS)
+    conf['reserve_pool_size'] = to_int(conf['reserve_pool_size'], 'pgbouncer.reserve_pool_size', 0, PG_MAX_CONNECTIONS)
+    conf['max_client_conn'] = to_int(conf['max_client_conn'], 'pgbouncer.max_client_conn', 1, 10000000)
+    conf['max_db_connections'] = to_int(conf['max_db_connections'], 'pgbouncer.max_db_connections', 0, PG_MAX_CONNECTIONS,
+                                        fix='0 means unlimited')
+    conf['max_user_connections'] = to_int(conf['max_user_connections'], 'pgbouncer.max_user_connections', 0,
+                                          PG_MAX_CONNECTIONS, fix='0 means unlimited')
+    conf['instances'] = to_int(conf['instances'], 'pgbouncer.instances', 1, 1000,
+                               fix='count the PgBouncer processes (Pooler instances); each has its own pools')
+    if conf['max_prepared_statements'] is not None:
+        conf['max_prepared_statements'] = to_int(conf['max_prepared_statements'], 'pgbouncer.max_prepared_statements', 0)
+    conf['version_tuple'] = parse_version(conf['version'])
+    return conf
+
+
+def _limit(value, param):
+    """A connection limit from pg_roles / pg_database: None or -1 = unlimited."""
+    if value is None:
+        return None
+    number = to_int(value, param, minimum=-2, maximum=PG_MAX_CONNECTIONS)
+    if number == -2:
+        raise BudgetError(param, 'is -2: PostgreSQL marks the database invalid (an interrupted DROP DATABASE); '
+                                 'drop it and create it again')
+    return None if number < 0 else number
+
+
+def normalize_facts(facts):
+    """Validate the server facts (the keys postgres_capacity_info returns)."""
+    if not isinstance(facts, dict):
+        raise BudgetError('facts', 'expected the result of statewave.kubernetes.postgres_capacity_info (a dict)')
+    if facts.get('max_connections') is None:
+        raise BudgetError('facts', 'max_connections is missing; pass the registered result of '
+                                   'statewave.kubernetes.postgres_capacity_info or at least max_connections')
+    out = {'notes': []}
+    out['max_connections'] = to_int(facts['max_connections'], 'facts.max_connections', 1, PG_MAX_CONNECTIONS)
+    if facts.get('superuser_reserved_connections') is None:
+        out['superuser_reserved_connections'] = 3
+        out['notes'].append('superuser_reserved_connections unknown: assumed the PostgreSQL default of 3')
+    else:
+        out['superuser_reserved_connections'] = to_int(facts['superuser_reserved_connections'],
+                                                       'facts.superuser_reserved_connections', 0, PG_MAX_CONNECTIONS)
+    out['reserved_connections'] = to_int(facts.get('reserved_connections') or 0, 'facts.reserved_connections', 0,
+                                         PG_MAX_CONNECTIONS)
+    if out['superuser_reserved_connections'] + out['reserved_connections'] >= out['max_connections']:
+        raise BudgetError('facts.max_connections', 'is %d, not more than superuser_reserved_connections (%d) + '
+                                                   'reserved_connections (%d): PostgreSQL itself would not start'
+                          % (out['max_connections'], out['superuser_reserved_connections'],
+                             out['reserved_connections']))
+    out['role_connection_limit'] = _limit(facts.get('role_connection_limit'), 'facts.role_connection_limit')
+    out['database_connection_limit'] = _limit(facts.get('database_connection_limit'),
+                                              'facts.database_connection_limit')
+    out['connections_other'] = to_int(facts.get('connections_other') or 0, 'facts.connections_other', 0,
+                                      PG_MAX_CONNECTIONS)
+    out['connections_other_in_database'] = to_int(facts.get('connections_other_in_database') or 0,
+                                                  'facts.connections_other_in_database', 0, PG_MAX_CONNECTIONS)
+    for key in ('role', 'database', 'server_version'):
+        out[key] = facts.get(key)
+    out['role_exists'] = facts.get('role_exists')
+    out['database_exists'] = facts.get('database_exists')
+    out['role_is_superuser'] = to_bool(facts.get('role_is_superuser'), 'facts.role_is_superuser')
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# The arithmetic
+# ----------------------------------------------------------------------------------------------
+def peak_demand(plan):
+    """Connections the plan opens at its peak, before any server limit is looked at."""
+    replicas = plan['replicas']
+    surge = surge_pods(plan['max_surge'], replicas)
+    pods = replicas + surge
+    per_pod = CONNECTIONS_PER_POD + (RATE_LIMITER_CONNECTIONS_PER_POD if plan['distributed_rate_limiter'] else 0)
+    migration = MIGRATION_JOB_CONNECTIONS if plan['migration_job'] else 0
+    if plan['headroom'] is None:
+        headroom, headroom_source = auto_headroom(replicas), 'auto'
+    else:
+        headroom, headroom_source = plan['headroom'], 'set'
+    app_pods = pods * per_pod
+    bouncer = plan['pgbouncer']
+    if bouncer['enabled']:
+        pool = bouncer['default_pool_size'] + bouncer['reserve_pool_size']
+        for key in ('max_db_connections', 'max_user_connections'):
+            if bouncer[key]:
+                pool = min(pool, bouncer[key])
+        app_db = bouncer['instances'] * pool
+    else:
+        app_db = app_pods
+    app_total = app_db + migration
+    return {
+        'replicas': replicas,
+        'surge_pods': surge,
+        'pods_at_peak': pods,
+        'connections_per_pod': per_pod,
+        'app_pool_connections': app_pods,
+        'pgbouncer_server_connections': app_db if bouncer['enabled'] else None,
+        'migration_connections': migration,
+        'app_connections': app_total,
+        'other_consumers': plan['other_consumers'],
+        'headroom': headroom,
+        'headroom_source': headroom_source,
+        'peak_connections': app_total + plan['other_consumers'] + headroom,
+    }
+
+
+def _check(name, limit, others, needed, fail_on, description):
+    available = limit - others
+    if available > 0:
+        utilisation = round(float(needed) / available, 4)
+        fits = needed <= available * fail_on + 1e-9
+    else:
+        utilisation = None
+        fits = needed <= 0
+    return {
+        'name': name,
+        'limit': limit,
+        'in_use_by_others': others,
+        'available': available,
+        'needed': needed,
+        'utilisation': utilisation,
+        'fits': fits,
+        'description': description,
+    }
+
+
+def limit_checks(demand, facts, plan, fail_on):
+    """One entry per limit that applies: server, role, database, PgBouncer clients."""
+    checks = []
+    server_limit = (facts['max_connections'] - facts['superuser_reserved_connections']
+                    - facts['reserved_connections'])
+    checks.append(_check(
+        'server', server_limit, facts['connections_other'], demand['peak_connections'], fail_on,
+        'max_connections %d - superuser_reserved_connections %d - reserved_connections %d = %d for ordinary roles, '
+        '%d held by other roles/applications; needs app %d + other consumers %d + headroom %d'
+        % (facts['max_connections'], facts['superuser_reserved_connections'], facts['reserved_connections'],
+           server_limit, facts['connections_other'], demand['app_connections'], demand['other_consumers'],
+           demand['headroom'])))
+    if facts['role_connection_limit'] is not None and not facts['role_is_superuser']:
+        checks.append(_check(
+            'role', facts['role_connection_limit'], 0, demand['app_connections'], fail_on,
+            'role %s has CONNECTION LIMIT %d; every app connection (pods, migration Job%s) uses it'
+            % (facts.get('role') or '(app role)', facts['role_connection_limit'],
+               ', PgBouncer server connections' if plan['pgbouncer']['enabled'] else '')))
+    if facts['database_connection_limit'] is not None:
+        checks.append(_check(
+            'database', facts['database_connection_limit'], facts['connections_other_in_database'],
+            demand['app_connections'], fail_on,
+            'database %s has CONNECTION LIMIT %d, %d held there by other roles'
+            % (facts.get('database') or '(app database)', facts['database_connection_limit'],
+               facts['connections_other_in_database'])))
+    bouncer = plan['pgbouncer']
+    if bouncer['enabled']:
+        checks.append(_check(
+            'pgbouncer_clients', bouncer['instances'] * bouncer['max_client_conn'], 0,
+            demand['app_pool_connections'], fail_on,
+            '%d PgBouncer instance(s) x max_client_conn %d; %d pods x %d client connections'
+            % (bouncer['instances'], bouncer['max_client_conn'], demand['pods_at_peak'],
+               demand['connections_per_pod'])))
+    return checks
+
+
+def _binding(checks):
+    """The check with the highest utilisation (an exhausted limit first)."""
+    def key(check):
+        if check['utilisation'] is None:
+            return (1, check['needed'])
+        return (0, check['utilisation'])
+    return max(checks, key=key)
+
+
+def _fits(plan, facts, fail_on):
+    demand = peak_demand(plan)
+    return all(check['fits'] for check in limit_checks(demand, facts, plan, fail_on))
+
+
+def largest_fitting_replicas(plan, facts, fail_on=DEFAULT_FAIL_ON):
+    """The largest replica count (or HPA maximum) whose peak still fits every limit; 0 if none.
+
+    Demand grows monotonically with the replica count (surge and automatic headroom only grow),
+    so the search stops at the first count that does not fit.
+    """
+    best = 0
+    for replicas in range(1, MAX_REPLICAS + 1):
+        trial = dict(plan)
+        trial['replicas'] = replicas
+        if trial.get('autoscaling_enabled'):
+            trial['autoscaling_max_replicas'] = replicas
+        if not _fits(trial, facts, fail_on):
+            break
+        best = replicas
+    return best
+
+
+def _pgbouncer_findings(bouncer):
+    """(verdict, reasons, advice) for the pooler's mode and version."""
+    verdict, reasons, advice = 'ok', [], []
+    if bouncer['pool_mode'] == 'statement':
+        verdict = 'fail'
+        reasons.append('PgBouncer statement mode forbids multi-statement transactions, which Statewave and its '
+                       'migrations use')
+        advice.append('use pool_mode = transaction')
+        return verdict, reasons, advice
+    if bouncer['pool_mode'] == 'session':
+        verdict = 'warn'
+        reasons.append('PgBouncer session mode gives every client its own server connection: no multiplexing')
+        advice.append('use pool_mode = transaction so pods share the server connections')
+        return verdict, reasons, advice
+    version = bouncer['version_tuple']
+    mps = bouncer['max_prepared_statements']
+    if (version is not None and version[:2] < PGBOUNCER_MIN_VERSION) or mps == 0:
+        verdict = 'fail'
+        reasons.append('asyncpg prepared statements break under PgBouncer transaction mode unless PgBouncer >= 1.21 '
+                       'has max_prepared_statements > 0 (version %s, max_prepared_statements %s)'
+                       % (bouncer['version'] or 'unknown', 'unknown' if mps is None else mps))
+        advice.append('upgrade PgBouncer to >= 1.21 and set max_prepared_statements (e.g. 200)')
+    elif version is None or mps is None:
+        verdict = 'warn'
+        reasons.append('PgBouncer version or max_prepared_statements not given: asyncpg needs PgBouncer >= 1.21 '
+                       'with max_prepared_statements > 0 in transaction mode')
+        advice.append('set pgbouncer.version and pgbouncer.max_prepared_statements so this can be checked')
+    return verdict, reasons, advice
+
+
+_ORDER = {'ok': 0, 'warn': 1, 'fail': 2}
+
+
+def _worse(a, b):
+    return a if _ORDER[a] >= _ORDER[b] else b
+
+
+def evaluate(plan, facts, fail_on=DEFAULT_FAIL_ON, pgbouncer_threshold=DEFAULT_PGBOUNCER_THRESHOLD):
+    """Decide whether the planned deployment fits the server. Raises BudgetError on bad input.
+
+    Returns a dict: verdict, required, usable, utilisation, binding_limit, peak_connections,
+    largest_fitting_replicas, breakdown, limits, reasons, advice, msg.
+    """
+    fail_on = to_ratio(fail_on, 'fail_on')
+    pgbouncer_threshold = to_ratio(pgbouncer_threshold, 'pgbouncer_threshold')
+    plan = normalize_plan(plan)
+    facts = normalize_facts(facts)
+    demand = peak_demand(plan)
+    checks = limit_checks(demand, facts, plan, fail_on)
+    binding = _binding(checks)
+    largest = largest_fitting_replicas(plan, facts, fail_on)
+    bouncer = plan['pgbouncer']
+
+    verdict, reasons, advice = 'ok', [], []
+    for check in checks:
+        if not check['fits']:
+            verdict = 'fail'
+            if check['utilisation'] is None:
+                reasons.append('%s limit: needs %d, nothing available (%s)'
+                               % (check['name'], check['needed'], check['description']))
+            else:
+                reasons.append('%s limit: needs %d of %d available (%.0f%%, fail_on %.0f%%): %s'
+                               % (check['name'], check['needed'], check['available'], check['utilisation'] * 100,
+                                  fail_on * 100, check['description']))
+
+    if bouncer['enabled']:
+        b_verdict, b_reasons, b_advice = _pgbouncer_findings(bouncer)
+        verdict = _worse(verdict, b_verdict)
+        reasons.extend(b_reasons)
+        advice.extend(b_advice)
+    elif demand['app_pool_connections'] >= pgbouncer_threshold * facts['max_connections']:
+        verdict = _worse(verdict, 'warn')
+        reasons.append('the pods alone may open %d connections, %.0f%% of max_connections %d (threshold %.0f%%)'
+                       % (demand['app_pool_connections'],
+                          100.0 * demand['app_pool_connections'] / facts['max_connections'],
+                          facts['max_connections'], pgbouncer_threshold * 100))
+        advice.append(ASYNCPG_PGBOUNCER_ADVICE)
+
+    if verdict == 'fail' and any(not c['fits'] for c in checks):
+        if largest:
+            advice.append('at most %d %s fit%s; lower %s, or raise the binding limit (%s)'
+                          % (largest, 'replica' if largest == 1 else 'replicas',
+                             ' (as HPA maximum)' if plan['autoscaling_enabled'] else '',
+                             'autoscaling_max_replicas' if plan['autoscaling_enabled'] else 'replicas',
+                             binding['name']))
+        else:
+            advice.append('not even 1 replica fits: raise max_connections, the role/database CONNECTION LIMIT, '
+                          'or free connections held by other applications')
+        if not bouncer['enabled']:
+            advice.append(ASYNCPG_PGBOUNCER_ADVICE)
+    if binding['name'] == 'role':
+        advice.append('ALTER ROLE %s CONNECTION LIMIT <n> (or -1) raises the role cap' % (facts.get('role') or '<app role>'))
+    if binding['name'] == 'database' and not binding['fits']:
+        advice.append('ALTER DATABASE %s CONNECTION LIMIT <n> (or -1) raises the database cap'
+                      % (facts.get('database') or '<app database>'))
+    if facts['role_is_superuser']:
+        advice.append('the app role is a superuser: its CONNECTION LIMIT is not enforced and it can take the reserved '
+                      'slots; create the extension as superuser, then drop SUPERUSER from the app role')
+    if plan['autoscaling_enabled']:
+        advice.append('budgeted for the HPA maximum (%d) plus surge; autoscaling_min_replicas %d does not change the peak'
+                      % (plan['autoscaling_max_replicas'], plan['autoscaling_min_replicas']))
+    if bouncer['enabled'] and plan['migration_job']:
+        advice.append('run migrations with a direct DSN (statewave_migration_mode: job): through PgBouncer the one-'
+                      'transaction migrations hold a pooled server connection for their whole run')
+    advice.extend(facts['notes'])
+    advice = _unique(advice)
+
+    breakdown = dict(demand)
+    breakdown['formula'] = _formula(demand, bouncer)
+    breakdown['fail_on'] = fail_on
+    breakdown['pgbouncer_threshold'] = pgbouncer_threshold
+
+    result = {
+        'verdict': verdict,
+        'required': binding['needed'],
+        'usable': binding['available'],
+        'utilisation': binding['utilisation'],
+        'binding_limit': binding['name'],
+        'peak_connections': demand['peak_connections'],
+        'largest_fitting_replicas': largest,
+        'breakdown': breakdown,
+        'limits': checks,
+        'reasons': reasons,
+        'advice': advice,
+    }
+    result['msg'] = summary(result, plan)
+    return result
+
+
+def _unique(items):
+    seen = set()
+    out = []
+    for item in items:
+        if item not in seen:
+            seen.add(item)
+            out.append(item)
+    return out
+
+
+def _formula(demand, bouncer):
+    if bouncer['enabled']:
+        app = '%d PgBouncer server connections (%d instance(s))' % (demand['pgbouncer_server_connections'],
+                                                                     bouncer['instances'])
+    else:
+        app = '%d pods (%d replicas + %d surge) x %d' % (demand['pods_at_peak'], demand['replicas'],
+                                                          demand['surge_pods'], demand['connections_per_pod'])
+    return '%s + %d migration Job + %d other consumers + %d headroom (%s) = %d' % (
+        app, demand['migration_connections'], demand['other_consumers'], demand['headroom'],
+        demand['headroom_source'], demand['peak_connections'])
+
+
+def summary(result, plan):
+    """One line an operator can act on."""
+    scale = ('HPA max %d' % plan['autoscaling_max_replicas']) if plan['autoscaling_enabled'] \
+        else ('%d replica%s' % (plan['replicas'], '' if plan['replicas'] == 1 else 's'))
+    utilisation = 'exhausted' if result['utilisation'] is None else '%.0f%%' % (result['utilisation'] * 100)
+    return ('%s: the plan (%s) needs %d connections at peak (%s); binding limit %s: %d of %d usable (%s); '
+            'largest replica count that fits: %d' % (
+                result['verdict'].upper(), scale, result['peak_connections'], result['breakdown']['formula'],
+                result['binding_limit'], result['required'], result['usable'], utilisation,
+                result['largest_fitting_replicas']))

@@ -1,0 +1,458 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: statewave.kubernetes contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import (absolute_import, division, print_function)
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: connection_budget
+short_description: Decide whether a planned Statewave deployment fits the PostgreSQL connection limits
+version_added: 0.1.0
+description:
+  - Pure arithmetic over a planned deployment and the facts of a PostgreSQL server (usually the registered result
+    of M(statewave.kubernetes.postgres_capacity_info)). It connects to nothing and changes nothing.
+  - Returns the connections needed at peak, the connections usable under the tightest limit, the utilisation,
+    a verdict V(ok), V(warn) or V(fail), the largest replica count that still fits, and advice in plain language.
+  - The module itself does not fail on a V(fail) verdict; test RV(verdict) (the C(preflight) role does).
+  - B(Formula.) Every Statewave pod runs one uvicorn process whose SQLAlchemy pool is fixed in code at
+    C(pool_size=5) + C(max_overflow=10), so a pod holds up to B(15) connections under burst (the
+    C(STATEWAVE_DATABASE_POOL_*) variables in the upstream docs do not exist). The distributed rate limiter
+    (rpm > 0 and strategy C(distributed)) has its own pool of 2 + 1, so B(+3) per pod.
+  - C(per_pod) = 15, or 18 with the distributed rate limiter.
+  - C(pods_at_peak) = O(replicas), or O(autoscaling_max_replicas) with an HPA, plus C(surge). For a percentage,
+    C(surge) is that share of the replicas rounded up, as Kubernetes rounds maxSurge up, so the default 25% adds
+    at least one pod; for a number it is that many pods; never more than the replicas.
+  - C(app) = C(pods_at_peak) x C(per_pod) + 1 for the migration Job (alembic holds one connection) when
+    O(migration_job) is set. With O(pgbouncer.enabled) the pods talk to PgBouncer, and C(app) is the real server
+    connections of PgBouncer instead, C(instances) x the smallest of C(default_pool_size + reserve_pool_size),
+    C(max_db_connections) and C(max_user_connections) (when set), + 1 for the migration Job.
+  - C(required) = C(app) + O(other_consumers) + O(headroom), checked against
+    C(usable) = C(max_connections) - C(superuser_reserved_connections) - C(reserved_connections) - the connections
+    other roles hold now.
+  - The app's own connections (without headroom and other consumers) are also checked against the role's
+    C(CONNECTION LIMIT) and against the database's C(CONNECTION LIMIT) minus the other roles' connections in that
+    database; with PgBouncer, the pods' client connections against C(instances) x C(max_client_conn).
+  - A limit fails when its need exceeds O(fail_on) x its usable connections. RV(required), RV(usable) and
+    RV(utilisation) are those of the tightest (binding) limit; RV(limits) lists every one.
+  - V(warn) when, without PgBouncer, the pods alone may open O(pgbouncer_threshold) (70%) or more of
+    C(max_connections) (upstream's signal to put PgBouncer in front), or when the PgBouncer settings cannot be
+    confirmed to work with asyncpg.
+  - B(Where this differs from upstream.) Upstream's formula (C(replicas x 15 + headroom), worked table 25, 45, 60, 100
+    for 1, 2, 3, 5 replicas) leaves out the rolling-update surge pods, the migration Job, the reserved slots and the
+    role and database limits; each of these can hold or refuse connections during a deploy, so they are counted here.
+    With O(max_surge=0), O(migration_job=false) and no reserved slots, the numbers equal upstream's table; with the
+    defaults they are higher (41, 61, 76, 131). The 70% PgBouncer signal is applied to the pods at peak (surge included).
+author:
+  - Statewave collection maintainers
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: Computes only; runs the same in check mode.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+options:
+  facts:
+    description:
+      - Facts of the PostgreSQL server, normally the registered result of M(statewave.kubernetes.postgres_capacity_info).
+      - Keys read (others are ignored) C(max_connections) (required), C(superuser_reserved_connections)
+        (PostgreSQL's default 3 is assumed, with a note, when missing), C(reserved_connections), C(role),
+        C(role_connection_limit), C(role_is_superuser), C(database), C(database_connection_limit),
+        C(connections_other), C(connections_other_in_database). A limit of V(-1) or V(null) means none.
+    type: dict
+    required: true
+  replicas:
+    description:
+      - Planned Deployment replicas (the chart's C(replicaCount)). Ignored when O(autoscaling_enabled) is set.
+      - From 1 to 1000.
+    type: int
+    default: 1
+  autoscaling_enabled:
+    description:
+      - Whether an HPA scales the Deployment; the budget then uses O(autoscaling_max_replicas).
+    type: bool
+    default: false
+  autoscaling_min_replicas:
+    description:
+      - HPA C(minReplicas); only checked for consistency (the peak is set by the maximum).
+    type: int
+    default: 1
+  autoscaling_max_replicas:
+    description:
+      - HPA C(maxReplicas); must be at least O(autoscaling_min_replicas).
+    type: int
+    default: 5
+  max_surge:
+    description:
+      - The Deployment's rolling-update C(maxSurge), a pod count (V(1)) or a percentage (V(25%), at most V(100%)).
+      - Kubernetes' default is V(25%).
+    type: raw
+    default: 25%
+  distributed_rate_limiter:
+    description:
+      - Whether the rate limiter runs in C(distributed) mode (C(rateLimit.rpm > 0) and C(rateLimit.strategy=distributed));
+        it adds 3 connections per pod.
+    type: bool
+    default: false
+  migration_job:
+    description:
+      - Whether a migration Job (the chart's hook Job or the role's own Job) runs while the pods serve; it adds one connection.
+    type: bool
+    default: true
+  other_consumers:
+    description:
+      - Connections that admin tools, monitoring, backups or other applications will open and that are not connected
+        now (those connected now are already in C(facts.connections_other); do not count them twice).
+    type: int
+    default: 0
+  headroom:
+    description:
+      - Spare connections kept free on the server for ad-hoc sessions and spikes.
+      - If not set, taken from upstream's worked table by planned replica count (before surge) 10 for 1 replica,
+        15 for 2 or 3, 25 for 4 and more.
+    type: int
+  fail_on:
+    description:
+      - A limit fails when the plan needs more than this fraction of its usable connections.
+      - V(1.0) fails only when the plan does not fit at all; V(0.9) keeps 10% spare on top of O(headroom).
+      - Greater than 0 and at most 1.
+    type: float
+    default: 1.0
+  pgbouncer_threshold:
+    description:
+      - Without PgBouncer, warn (and advise PgBouncer in transaction mode) when the pods at peak may open this fraction of
+        C(max_connections) or more. Upstream's docs advise switching at about 70%.
+      - Greater than 0 and at most 1.
+    type: float
+    default: 0.7
+  pgbouncer:
+    description:
+      - PgBouncer between the pods and PostgreSQL (C(STATEWAVE_DATABASE_URL) points at it).
+    type: dict
+    default: {}
+    suboptions:
+      enabled:
+        description: Whether the pods connect through PgBouncer.
+        type: bool
+        default: false
+      pool_mode:
+        description:
+          - PgBouncer C(pool_mode). V(transaction) is the one that multiplexes; V(statement) breaks Statewave's
+            transactions and gives a V(fail) verdict; V(session) gives V(warn).
+        type: str
+        choices: [ session, transaction, statement ]
+        default: transaction
+      default_pool_size:
+        description: PgBouncer C(default_pool_size), server connections per database/user pair.
+        type: int
+        default: 20
+      reserve_pool_size:
+        description: PgBouncer C(reserve_pool_size).
+        type: int
+        default: 0
+      max_client_conn:
+        description: PgBouncer C(max_client_conn) per instance.
+        type: int
+        default: 100
+      max_db_connections:
+        description: PgBouncer C(max_db_connections); V(0) means unlimited.
+        type: int
+        default: 0
+      max_user_connections:
+        description: PgBouncer C(max_user_connections); V(0) means unlimited.
+        type: int
+        default: 0
+      instances:
+        description: Number of PgBouncer processes (for example CloudNativePG Pooler C(instances)); each has its own pools.
+        type: int
+        default: 1
+      version:
+        description:
+          - PgBouncer version, for example V(1.23.1). asyncpg needs 1.21 or later in transaction mode.
+          - If not set, the verdict is at best V(warn) in transaction mode.
+        type: str
+      max_prepared_statements:
+        description:
+          - PgBouncer C(max_prepared_statements). Must be greater than 0 for asyncpg in transaction mode.
+          - If not set, the verdict is at best V(warn) in transaction mode.
+        type: int
+seealso:
+  - module: statewave.kubernetes.postgres_capacity_info
+  - name: Statewave connection budget (collection docs)
+    description: Worked examples, and a failing and a passing check.
+    link: https://github.com/statewave/statewave.kubernetes/blob/main/docs/connection-budget.md
+'''
+
+EXAMPLES = r'''
+- name: Read the server's limits
+  statewave.kubernetes.postgres_capacity_info:
+    login_host: db.example.internal
+    login_user: postgres
+    login_password: "{{ vault_postgres_admin_password }}"
+    app_role: statewave
+    app_database: statewave
+  register: statewave_pg
+  no_log: true
+
+- name: Check 3 replicas with the distributed rate limiter
+  statewave.kubernetes.connection_budget:
+    facts: "{{ statewave_pg }}"
+    replicas: 3
+    distributed_rate_limiter: true
+    other_consumers: 5
+  register: statewave_budget
+
+- name: Stop when it does not fit
+  ansible.builtin.fail:
+    msg: "{{ statewave_budget.msg }} {{ statewave_budget.advice | join(' ') }}"
+  when: statewave_budget.verdict == 'fail'
+
+- name: Check an HPA of 2 to 10 pods behind two PgBouncer instances
+  statewave.kubernetes.connection_budget:
+    facts: "{{ statewave_pg }}"
+    autoscaling_enabled: true
+    autoscaling_min_replicas: 2
+    autoscaling_max_replicas: 10
+    pgbouncer:
+      enabled: true
+      instances: 2
+      default_pool_size: 25
+      max_client_conn: 500
+      version: 1.23.1
+      max_prepared_statements: 200
+  register: statewave_budget
+
+- name: Plan without a server, from known numbers
+  statewave.kubernetes.connection_budget:
+    facts:
+      max_connections: 200
+      superuser_reserved_connections: 3
+      reserved_connections: 0
+    replicas: 5
+    headroom: 20
+    fail_on: 0.9
+'''
+
+RETURN = r'''
+verdict:
+  description: V(ok), V(warn) (fits, but see RV(reasons) and RV(advice)) or V(fail) (does not fit or cannot work).
+  returned: success
+  type: str
+  sample: fail
+required:
+  description: Connections the plan needs under the binding limit (RV(binding_limit)).
+  returned: success
+  type: int
+  sample: 131
+usable:
+  description: Connections available to the plan under the binding limit.
+  returned: success
+  type: int
+  sample: 97
+utilisation:
+  description: RV(required) / RV(usable) (1.0 = full); V(null) when nothing is usable.
+  returned: success
+  type: float
+  sample: 1.3505
+binding_limit:
+  description: The tightest limit, V(server), V(role), V(database) or V(pgbouncer_clients).
+  returned: success
+  type: str
+  sample: server
+peak_connections:
+  description: Connections the plan puts on the server at peak (app + other consumers + headroom), whatever the binding limit.
+  returned: success
+  type: int
+  sample: 131
+largest_fitting_replicas:
+  description: The largest replica count (HPA maximum when autoscaling) that fits every limit with the other inputs unchanged; 0 if none.
+  returned: success
+  type: int
+  sample: 3
+breakdown:
+  description: The terms of the formula.
+  returned: success
+  type: dict
+  contains:
+    replicas:
+      description: Planned replicas (the HPA maximum when autoscaling).
+      type: int
+      sample: 5
+    surge_pods:
+      description: Extra pods during a rolling update.
+      type: int
+      sample: 2
+    pods_at_peak:
+      description: RV(breakdown.replicas) + RV(breakdown.surge_pods).
+      type: int
+      sample: 7
+    connections_per_pod:
+      description: 15, or 18 with the distributed rate limiter.
+      type: int
+      sample: 15
+    app_pool_connections:
+      description: RV(breakdown.pods_at_peak) x RV(breakdown.connections_per_pod) (client side with PgBouncer).
+      type: int
+      sample: 105
+    pgbouncer_server_connections:
+      description: Server connections of all PgBouncer instances; V(null) without PgBouncer.
+      type: int
+      sample: null
+    migration_connections:
+      description: 1 with a migration Job, else 0.
+      type: int
+      sample: 1
+    app_connections:
+      description: Server connections of the application (pods or PgBouncer, plus the migration Job).
+      type: int
+      sample: 106
+    other_consumers:
+      description: O(other_consumers).
+      type: int
+      sample: 0
+    headroom:
+      description: The headroom used.
+      type: int
+      sample: 25
+    headroom_source:
+      description: V(auto) (from the replica count) or V(set).
+      type: str
+      sample: auto
+    peak_connections:
+      description: Same as RV(peak_connections).
+      type: int
+      sample: 131
+    formula:
+      description: The computation in one line.
+      type: str
+      sample: 7 pods (5 replicas + 2 surge) x 15 + 1 migration Job + 0 other consumers + 25 headroom (auto) = 131
+    fail_on:
+      description: O(fail_on) as a fraction.
+      type: float
+      sample: 1.0
+    pgbouncer_threshold:
+      description: O(pgbouncer_threshold) as a fraction.
+      type: float
+      sample: 0.7
+limits:
+  description: Every limit that applies, tightest not necessarily first.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: V(server), V(role), V(database) or V(pgbouncer_clients).
+      type: str
+      sample: server
+    limit:
+      description: The limit itself (for V(server), C(max_connections) minus the reserved slots).
+      type: int
+      sample: 97
+    in_use_by_others:
+      description: Connections other roles hold against this limit now.
+      type: int
+      sample: 0
+    available:
+      description: RV(limits[].limit) - RV(limits[].in_use_by_others).
+      type: int
+      sample: 97
+    needed:
+      description: What the plan needs against this limit.
+      type: int
+      sample: 131
+    utilisation:
+      description: needed / available; V(null) when nothing is available.
+      type: float
+      sample: 1.3505
+    fits:
+      description: Whether needed <= O(fail_on) x available.
+      type: bool
+      sample: false
+    description:
+      description: The numbers in words.
+      type: str
+      sample: max_connections 100 - superuser_reserved_connections 3 - reserved_connections 0 = 97 for ordinary roles, ...
+reasons:
+  description: Why the verdict is not V(ok).
+  returned: success
+  type: list
+  elements: str
+  sample: ["server limit: needs 131 of 97 available (135%, fail_on 100%): ..."]
+advice:
+  description: What to do, in plain language.
+  returned: success
+  type: list
+  elements: str
+  sample: ["at most 3 replicas fit; lower replicas, or raise the binding limit (server)"]
+msg:
+  description: One-line summary with the numbers.
+  returned: always
+  type: str
+  sample: "FAIL: the plan (5 replicas) needs 131 connections at peak (...); binding limit server: 131 of 97 usable (135%); ..."
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.statewave.kubernetes.plugins.module_utils.connection_budget import (
+    BudgetError,
+    DEFAULT_MAX_SURGE,
+    evaluate,
+)
+
+PLAN_KEYS = (
+    'replicas', 'autoscaling_enabled', 'autoscaling_min_replicas', 'autoscaling_max_replicas', 'max_surge',
+    'distributed_rate_limiter', 'migration_job', 'other_consumers', 'headroom', 'pgbouncer',
+)
+
+
+def main():
+    argument_spec = dict(
+        facts=dict(type='dict', required=True),
+        replicas=dict(type='int', default=1),
+        autoscaling_enabled=dict(type='bool', default=False),
+        autoscaling_min_replicas=dict(type='int', default=1),
+        autoscaling_max_replicas=dict(type='int', default=5),
+        max_surge=dict(type='raw', default=DEFAULT_MAX_SURGE),
+        distributed_rate_limiter=dict(type='bool', default=False),
+        migration_job=dict(type='bool', default=True),
+        other_consumers=dict(type='int', default=0),
+        headroom=dict(type='int'),
+        fail_on=dict(type='float', default=1.0),
+        pgbouncer_threshold=dict(type='float', default=0.7),
+        pgbouncer=dict(
+            type='dict',
+            default={},
+            options=dict(
+                enabled=dict(type='bool', default=False),
+                pool_mode=dict(type='str', default='transaction', choices=['session', 'transaction', 'statement']),
+                default_pool_size=dict(type='int', default=20),
+                reserve_pool_size=dict(type='int', default=0),
+                max_client_conn=dict(type='int', default=100),
+                max_db_connections=dict(type='int', default=0),
+                max_user_connections=dict(type='int', default=0),
+                instances=dict(type='int', default=1),
+                version=dict(type='str'),
+                max_prepared_statements=dict(type='int'),
+            ),
+        ),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    params = module.params
+    plan = dict((key, params[key]) for key in PLAN_KEYS)
+    try:
+        result = evaluate(plan, params['facts'], fail_on=params['fail_on'],
+                          pgbouncer_threshold=params['pgbouncer_threshold'])
+    except BudgetError as exc:
+        module.fail_json(msg='connection_budget: invalid input, nothing was checked: %s' % exc, param=exc.param)
+    module.exit_json(changed=False, **result)
+
+
+if __name__ == '__main__':
+    main()
