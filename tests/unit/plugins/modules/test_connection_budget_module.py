@@ -1,0 +1,160 @@
+# -*- coding: utf-8 -*-
+# Copyright: statewave.kubernetes contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""statewave.kubernetes.connection_budget through the AnsibleModule harness (no I/O)."""
+
+from __future__ import (absolute_import, division, print_function)
+
+__metaclass__ = type
+
+import sys
+from pathlib import Path
+
+import pytest
+
+_COLLECTIONS = Path(__file__).resolve().parents[4] / '.collections'
+if _COLLECTIONS.is_dir() and str(_COLLECTIONS) not in sys.path:
+    sys.path.insert(0, str(_COLLECTIONS))
+
+import yaml  # noqa: E402
+from ansible.module_utils import basic  # noqa: E402
+from ansible.module_utils.testing import patch_module_args  # noqa: E402
+
+from ansible_collections.statewave.kubernetes.plugins.modules import connection_budget as module  # noqa: E402
+
+
+class ModuleExit(Exception):
+    def __init__(self, result, failed):
+        super(ModuleExit, self).__init__(result.get('msg'))
+        self.result = result
+        self.failed = failed
+
+
+@pytest.fixture(autouse=True)
+def capture_exit(monkeypatch):
+    def exit_json(self, **kwargs):
+        raise ModuleExit(kwargs, False)
+
+    def fail_json(self, msg, **kwargs):
+        kwargs['msg'] = msg
+        raise ModuleExit(kwargs, True)
+
+    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
+    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
+
+
+def run(args):
+    with patch_module_args(args):
+        with pytest.raises(ModuleExit) as exc:
+            module.main()
+    return exc.value
+
+
+FACTS = {'max_connections': 100, 'superuser_reserved_connections': 3, 'reserved_connections': 0,
+         'role': 'statewave', 'role_connection_limit': -1, 'database': 'statewave',
+         'database_connection_limit': -1, 'connections_other': 0, 'connections_other_in_database': 0,
+         # keys of a registered result that the module must ignore
+         'changed': False, 'failed': False, 'invocation': {'module_args': {'login_password': 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER'}}}
+
+
+def test_ok_verdict_and_no_change():
+    out = run({'facts': FACTS, 'replicas': 2})
+    assert not out.failed
+    assert out.result['changed'] is False
+    assert out.result['verdict'] == 'ok'
+    assert out.result['peak_connections'] == 61
+    assert out.result['largest_fitting_replicas'] == 3
+
+
+def test_fail_verdict_does_not_fail_the_module():
+    out = run({'facts': FACTS, 'replicas': 5})
+    assert not out.failed
+    assert out.result['verdict'] == 'fail'
+    assert out.result['required'] == 131 and out.result['usable'] == 97
+
+
+def test_check_mode_gives_the_same_answer():
+    normal = run({'facts': FACTS, 'replicas': 5}).result
+    checked = run({'facts': FACTS, 'replicas': 5, '_ansible_check_mode': True}).result
+    assert checked['verdict'] == normal['verdict']
+    assert checked['peak_connections'] == normal['peak_connections']
+    assert checked['changed'] is False
+
+
+def test_surge_as_int_or_percent_from_yaml():
+    assert run({'facts': FACTS, 'replicas': 4, 'max_surge': 2}).result['breakdown']['surge_pods'] == 2
+    assert run({'facts': FACTS, 'replicas': 4, 'max_surge': '50%'}).result['breakdown']['surge_pods'] == 2
+
+
+def test_pgbouncer_suboptions_get_defaults():
+    out = run({'facts': FACTS, 'replicas': 10,
+               'pgbouncer': {'enabled': True, 'version': '1.23.1', 'max_prepared_statements': 200,
+                             'max_client_conn': 1000}})
+    assert out.result['breakdown']['pgbouncer_server_connections'] == 20  # default_pool_size 20
+    assert out.result['verdict'] == 'ok'
+
+
+@pytest.mark.parametrize('args,param', [
+    ({'replicas': 0}, 'replicas'),
+    ({'replicas': -1}, 'replicas'),
+    ({'replicas': 5000}, 'replicas'),
+    ({'max_surge': '300%'}, 'max_surge'),
+    ({'headroom': -1}, 'headroom'),
+    ({'fail_on': 0.0}, 'fail_on'),
+    ({'pgbouncer_threshold': 2.0}, 'pgbouncer_threshold'),
+    ({'autoscaling_enabled': True, 'autoscaling_min_replicas': 4, 'autoscaling_max_replicas': 3},
+     'autoscaling_max_replicas'),
+])
+def test_bad_input_fails_naming_the_parameter(args, param):
+    args = dict(args, facts=FACTS)
+    out = run(args)
+    assert out.failed
+    assert out.result['param'] == param
+    assert param in out.result['msg']
+    assert 'nothing was checked' in out.result['msg']
+
+
+def test_bad_facts_fail():
+    out = run({'facts': {'max_connections': 0}})
+    assert out.failed and out.result['param'] == 'facts.max_connections'
+
+
+def test_argument_spec_rejects_unknown_pgbouncer_option():
+    out = run({'facts': FACTS, 'pgbouncer': {'enabled': True, 'pool_size': 5}})
+    assert out.failed
+    assert 'pool_size' in out.result['msg']
+
+
+def test_documentation_matches_argument_spec():
+    doc = yaml.safe_load(module.DOCUMENTATION)
+    assert doc['module'] == 'connection_budget'
+    documented = set(doc['options'])
+    # Build the real argument spec by intercepting AnsibleModule.
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def fake_init(self, argument_spec, **kwargs):
+        seen['spec'] = argument_spec
+        seen['kwargs'] = kwargs
+        raise Stop()
+
+    original = basic.AnsibleModule.__init__
+    basic.AnsibleModule.__init__ = fake_init
+    try:
+        with pytest.raises(Stop):
+            module.main()
+    finally:
+        basic.AnsibleModule.__init__ = original
+    assert set(seen['spec']) == documented
+    assert seen['kwargs'].get('supports_check_mode') is True
+    for name, spec in seen['spec'].items():
+        assert doc['options'][name]['type'] == spec.get('type', 'str'), name
+        assert doc['options'][name].get('default') == spec.get('default'), name
+    assert set(seen['spec']['pgbouncer']['options']) == set(doc['options']['pgbouncer']['suboptions'])
+    yaml.safe_load(module.EXAMPLES)
+    returned = yaml.safe_load(module.RETURN)
+    result = run({'facts': FACTS, 'replicas': 2}).result
+    assert set(result) - {'changed'} <= set(returned)
