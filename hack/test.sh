@@ -25,13 +25,21 @@ stage_lint() {
 }
 
 stage_sanity() {
-  local dest="$SWK_ROOT/.cache/ansible-test/ansible_collections/statewave/kubernetes"
+  # Outside the repository: inside it, ansible-test would list files through our git and skip .cache/.
+  local dest="$SWK_CACHE_DIR/sanity/ansible_collections/statewave/kubernetes"
   rm -rf "$dest"; mkdir -p "$dest"
   # The tracked and new (not ignored) files, as a build would see them.
   git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do
     [ -e "$f" ] && mkdir -p "$dest/$(dirname "$f")" && cp -a "$f" "$dest/$f"
   done
-  (cd "$dest" && ansible-test sanity --python 3.11 --venv --color no --requirements)
+  # --venv would bootstrap pip from a host outside the package registries; a venv of our own
+  # with only ansible-core (the version CI pins) and --local --requirements uses PyPI alone.
+  local core; core="$(sed -n 's/^ansible-core==//p' test-requirements.txt)"
+  local venv="$SWK_CACHE_DIR/venv-sanity-$core"
+  if [ ! -f "$venv/.complete" ]; then
+    rm -rf "$venv" && python3 -m venv "$venv" && "$venv/bin/pip" install -q "ansible-core==$core" && touch "$venv/.complete" || return 1
+  fi
+  (cd "$dest" && "$venv/bin/ansible-test" sanity --local --python 3.11 --color no --requirements)
 }
 
 stage_unit() { run_pytest tests/unit -q -p no:cacheprovider; }

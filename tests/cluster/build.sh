@@ -88,9 +88,16 @@ build_helm() {
   [ -x "$helm_dir/helm" ] && return 0
   log "building helm $HELM_VERSION"
   mkdir -p "$helm_dir.tmp"
-  GOBIN="$helm_dir.tmp" go install -trimpath \
-    -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean" \
-    "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+  # Stamp helm's own version and the Kubernetes version it assumes without a cluster (helm
+  # template, lint): its release build takes both from client-go's version in helm's go.mod.
+  local gomod kmin ld
+  gomod="$(go mod download -json "helm.sh/helm/v3@$HELM_VERSION" | python3 -c 'import json,sys; print(json.load(sys.stdin)["GoMod"])')"
+  kmin="$(sed -n 's|^[[:space:]]*k8s.io/client-go v0\.\([0-9]*\)\..*|\1|p' "$gomod" | head -1)"
+  ld="-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+  for pkg in helm.sh/helm/v3/pkg/lint/rules helm.sh/helm/v3/pkg/chartutil; do
+    ld="$ld -X $pkg.k8sVersionMajor=1 -X $pkg.k8sVersionMinor=$kmin"
+  done
+  GOBIN="$helm_dir.tmp" go install -trimpath -ldflags "$ld" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
   rm -rf "$helm_dir"; mv "$helm_dir.tmp" "$helm_dir"
 }
 
