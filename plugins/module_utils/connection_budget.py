@@ -370,32 +370,34 @@ def limit_checks(demand, facts, plan, fail_on):
                     - facts['reserved_connections'])
     checks.append(_check(
         'server', server_limit, facts['connections_other'], demand['peak_connections'], fail_on,
-        'max_connections %d - superuser_reserved_connections %d - reserved_connections %d = %d for ordinary roles, '
-        '%d held by other roles/applications; needs app %d + other consumers %d + headroom %d'
+        'max_connections %d - superuser_reserved %d - reserved %d - in use by other roles %d = %d usable; '
+        'needs app %d + other consumers %d + headroom %d = %d'
         % (facts['max_connections'], facts['superuser_reserved_connections'], facts['reserved_connections'],
-           server_limit, facts['connections_other'], demand['app_connections'], demand['other_consumers'],
-           demand['headroom'])))
+           facts['connections_other'], server_limit - facts['connections_other'], demand['app_connections'],
+           demand['other_consumers'], demand['headroom'], demand['peak_connections'])))
     if facts['role_connection_limit'] is not None and not facts['role_is_superuser']:
         checks.append(_check(
             'role', facts['role_connection_limit'], 0, demand['app_connections'], fail_on,
-            'role %s has CONNECTION LIMIT %d; every app connection (pods, migration Job%s) uses it'
-            % (facts.get('role') or '(app role)', facts['role_connection_limit'],
-               ', PgBouncer server connections' if plan['pgbouncer']['enabled'] else '')))
+            'role %s CONNECTION LIMIT %d usable; needs app %d (%s + migration Job)'
+            % (facts.get('role') or '(app role)', facts['role_connection_limit'], demand['app_connections'],
+               'PgBouncer server connections' if plan['pgbouncer']['enabled'] else 'pods')))
     if facts['database_connection_limit'] is not None:
         checks.append(_check(
             'database', facts['database_connection_limit'], facts['connections_other_in_database'],
             demand['app_connections'], fail_on,
-            'database %s has CONNECTION LIMIT %d, %d held there by other roles'
+            'database %s CONNECTION LIMIT %d - in use there by other roles %d = %d usable; needs app %d'
             % (facts.get('database') or '(app database)', facts['database_connection_limit'],
-               facts['connections_other_in_database'])))
+               facts['connections_other_in_database'],
+               facts['database_connection_limit'] - facts['connections_other_in_database'],
+               demand['app_connections'])))
     bouncer = plan['pgbouncer']
     if bouncer['enabled']:
         checks.append(_check(
             'pgbouncer_clients', bouncer['instances'] * bouncer['max_client_conn'], 0,
             demand['app_pool_connections'], fail_on,
-            '%d PgBouncer instance(s) x max_client_conn %d; %d pods x %d client connections'
-            % (bouncer['instances'], bouncer['max_client_conn'], demand['pods_at_peak'],
-               demand['connections_per_pod'])))
+            '%d PgBouncer instance(s) x max_client_conn %d = %d usable; needs %d pods x %d = %d client connections'
+            % (bouncer['instances'], bouncer['max_client_conn'], bouncer['instances'] * bouncer['max_client_conn'],
+               demand['pods_at_peak'], demand['connections_per_pod'], demand['app_pool_connections'])))
     return checks
 
 
@@ -485,16 +487,37 @@ def evaluate(plan, facts, fail_on=DEFAULT_FAIL_ON, pgbouncer_threshold=DEFAULT_P
     bouncer = plan['pgbouncer']
 
     verdict, reasons, advice = 'ok', [], []
-    for check in checks:
-        if not check['fits']:
-            verdict = 'fail'
-            if check['utilisation'] is None:
-                reasons.append('%s limit: needs %d, nothing available (%s)'
-                               % (check['name'], check['needed'], check['description']))
-            else:
-                reasons.append('%s limit: needs %d of %d available (%.0f%%, fail_on %.0f%%): %s'
-                               % (check['name'], check['needed'], check['available'], check['utilisation'] * 100,
-                                  fail_on * 100, check['description']))
+    failing = [check for check in checks if not check['fits']]
+    for check in failing:
+        verdict = 'fail'
+        if check['utilisation'] is None:
+            reasons.append('%s limit: nothing usable: %s' % (check['name'], check['description']))
+        else:
+            reasons.append('%s limit: needs %d of %d usable (%.0f%%, fail_on %.0f%%): %s'
+                           % (check['name'], check['needed'], check['available'], check['utilisation'] * 100,
+                              fail_on * 100, check['description']))
+    if failing:
+        if largest:
+            advice.append('at most %d %s fit%s with these settings: lower %s, or raise the limit'
+                          % (largest, 'replica' if largest == 1 else 'replicas',
+                             ' (as HPA maximum)' if plan['autoscaling_enabled'] else '',
+                             'statewave_autoscaling_max_replicas' if plan['autoscaling_enabled'] else 'statewave_replicas'))
+        else:
+            advice.append('not even 1 replica fits with these settings')
+        names = [check['name'] for check in failing]
+        if 'server' in names:
+            advice.append('raise max_connections (needs a PostgreSQL restart), free connections other roles hold, '
+                          'or lower headroom / other_consumers if they are generous')
+        if 'role' in names:
+            advice.append('ALTER ROLE %s CONNECTION LIMIT <n> (or -1 for none) raises the role cap'
+                          % (facts.get('role') or '<app role>'))
+        if 'database' in names:
+            advice.append('ALTER DATABASE %s CONNECTION LIMIT <n> (or -1 for none) raises the database cap'
+                          % (facts.get('database') or '<app database>'))
+        if 'pgbouncer_clients' in names:
+            advice.append('raise PgBouncer max_client_conn or run more PgBouncer instances')
+        if not bouncer['enabled']:
+            advice.append(ASYNCPG_PGBOUNCER_ADVICE)
 
     if bouncer['enabled']:
         b_verdict, b_reasons, b_advice = _pgbouncer_findings(bouncer)
@@ -503,29 +526,12 @@ def evaluate(plan, facts, fail_on=DEFAULT_FAIL_ON, pgbouncer_threshold=DEFAULT_P
         advice.extend(b_advice)
     elif demand['app_pool_connections'] >= pgbouncer_threshold * facts['max_connections']:
         verdict = _worse(verdict, 'warn')
-        reasons.append('the pods alone may open %d connections, %.0f%% of max_connections %d (threshold %.0f%%)'
+        reasons.append('the pods alone may open %d connections, %.0f%% of max_connections %d (PgBouncer threshold %.0f%%)'
                        % (demand['app_pool_connections'],
                           100.0 * demand['app_pool_connections'] / facts['max_connections'],
                           facts['max_connections'], pgbouncer_threshold * 100))
         advice.append(ASYNCPG_PGBOUNCER_ADVICE)
 
-    if verdict == 'fail' and any(not c['fits'] for c in checks):
-        if largest:
-            advice.append('at most %d %s fit%s; lower %s, or raise the binding limit (%s)'
-                          % (largest, 'replica' if largest == 1 else 'replicas',
-                             ' (as HPA maximum)' if plan['autoscaling_enabled'] else '',
-                             'autoscaling_max_replicas' if plan['autoscaling_enabled'] else 'replicas',
-                             binding['name']))
-        else:
-            advice.append('not even 1 replica fits: raise max_connections, the role/database CONNECTION LIMIT, '
-                          'or free connections held by other applications')
-        if not bouncer['enabled']:
-            advice.append(ASYNCPG_PGBOUNCER_ADVICE)
-    if binding['name'] == 'role':
-        advice.append('ALTER ROLE %s CONNECTION LIMIT <n> (or -1) raises the role cap' % (facts.get('role') or '<app role>'))
-    if binding['name'] == 'database' and not binding['fits']:
-        advice.append('ALTER DATABASE %s CONNECTION LIMIT <n> (or -1) raises the database cap'
-                      % (facts.get('database') or '<app database>'))
     if facts['role_is_superuser']:
         advice.append('the app role is a superuser: its CONNECTION LIMIT is not enforced and it can take the reserved '
                       'slots; create the extension as superuser, then drop SUPERUSER from the app role')
@@ -575,8 +581,9 @@ def _formula(demand, bouncer):
         app = '%d PgBouncer server connections (%d instance(s))' % (demand['pgbouncer_server_connections'],
                                                                      bouncer['instances'])
     else:
-        app = '%d pods (%d replicas + %d surge) x %d' % (demand['pods_at_peak'], demand['replicas'],
-                                                          demand['surge_pods'], demand['connections_per_pod'])
+        app = '%d pods (%d %s + %d surge) x %d' % (
+            demand['pods_at_peak'], demand['replicas'], 'replica' if demand['replicas'] == 1 else 'replicas',
+            demand['surge_pods'], demand['connections_per_pod'])
     return '%s + %d migration Job + %d other consumers + %d headroom (%s) = %d' % (
         app, demand['migration_connections'], demand['other_consumers'], demand['headroom'],
         demand['headroom_source'], demand['peak_connections'])
