@@ -108,6 +108,11 @@ options:
       extra_service_annotations:
         description: More Service annotations; computed timeout annotations win.
         type: dict
+      served_apis:
+        description:
+          - The C(apis) result of C(kubernetes.core.k8s_cluster_info); limits C(cleanup_kinds) to kinds the cluster serves.
+          - Empty means unknown; every kind is listed.
+        type: dict
       live_ingress_annotations:
         description: Annotations of the live Ingress, to warn about settings a controller switch cannot undo (ALB attributes).
         type: dict
@@ -158,7 +163,7 @@ _value:
       type: list
       elements: dict
     cleanup_kinds:
-      description: Every C(api_version)/C(kind) this collection may create, to look for stale objects.
+      description: Every C(api_version)/C(kind) this collection may create and the cluster serves, to look for stale objects.
       type: list
       elements: dict
     selector:

@@ -486,6 +486,8 @@ def normalize_intent(intent):
     ctx['extra_annotations'] = _as_str_dict(intent.get('extra_annotations'), 'ingress_extra_annotations')
     ctx['extra_service_annotations'] = _as_str_dict(intent.get('extra_service_annotations'), 'ingress_extra_service_annotations')
     ctx['live_ingress_annotations'] = _as_str_dict(intent.get('live_ingress_annotations'), 'live_ingress_annotations')
+    served = intent.get('served_apis')
+    ctx['served_apis'] = served if isinstance(served, dict) else {}
     ctx['warnings'] = []
     if not ctx['enabled']:
         ctx['controller'] = ''
@@ -935,7 +937,7 @@ def build_plan(intent):
         'merged_annotations': [],
         'labels': {},
         'selector': '{0}={1},{2}={3}'.format(LABEL_MANAGED_BY, MANAGED_BY, LABEL_INSTANCE, ctx['release_name']),
-        'cleanup_kinds': copy.deepcopy(CLEANUP_KINDS),
+        'cleanup_kinds': served_cleanup_kinds(ctx['served_apis']),
     }
     if ctx['enabled']:
         plan['timeouts'] = {'timeout': ctx['timeout'], 'connect_timeout': ctx['connect_timeout'], 'idle_timeout': ctx['idle_timeout']}
@@ -1056,6 +1058,25 @@ def crd_problems(crds, required):
                                 'install {4} first'.format(req['name'], req['version'], '.'.join(req['schema_path']),
                                                            req['schema_hint'], req['install']))
     return problems
+
+
+def served_cleanup_kinds(apis):
+    """The CLEANUP_KINDS the cluster serves, one version per group and kind.
+
+    ``apis`` is the ``apis`` result of kubernetes.core.k8s_cluster_info ({"group/version": {"Kind": {...}}}).
+    Empty or missing means unknown: every kind is returned (k8s_info skips unserved ones itself).
+    """
+    if not apis:
+        return copy.deepcopy(CLEANUP_KINDS)
+    result = []
+    seen = set()
+    for kind in CLEANUP_KINDS:
+        key = (_group_of(kind['api_version']), kind['kind'])
+        if key in seen or kind['kind'] not in (apis.get(kind['api_version']) or {}):
+            continue
+        seen.add(key)
+        result.append(copy.deepcopy(kind))
+    return result
 
 
 def _group_of(api_version):

@@ -750,3 +750,21 @@ def test_traefik_group_change_makes_the_old_group_stale():
     stale = it.stale_objects(old['objects'] + new['objects'], new)
     assert stale == [{'api_version': 'traefik.containo.us/v1alpha1', 'kind': 'ServersTransport', 'name': 'statewave',
                       'namespace': 'sw'}]
+
+
+def test_cleanup_kinds_follow_what_the_cluster_serves():
+    everything = plan_for('kong')['cleanup_kinds']
+    assert everything == it.CLEANUP_KINDS
+    apis = {'networking.istio.io/v1': {'VirtualService': {}, 'DestinationRule': {}},
+            'networking.istio.io/v1beta1': {'VirtualService': {}, 'DestinationRule': {}},
+            'traefik.io/v1alpha1': {'ServersTransport': {}, 'Middleware': {}},
+            'apps/v1': {'Deployment': {}}}
+    kinds = plan_for('kong', served_apis=apis)['cleanup_kinds']
+    assert kinds == [{'api_version': 'traefik.io/v1alpha1', 'kind': 'ServersTransport'},
+                     {'api_version': 'networking.istio.io/v1', 'kind': 'VirtualService'},
+                     {'api_version': 'networking.istio.io/v1', 'kind': 'DestinationRule'}]
+    old_istio = {'networking.istio.io/v1beta1': {'VirtualService': {}}}
+    assert plan_for('kong', served_apis=old_istio)['cleanup_kinds'] == [{'api_version': 'networking.istio.io/v1beta1', 'kind': 'VirtualService'}]
+    # a cluster that serves none of them needs no sweep; a disabled plan uses the same list
+    assert plan_for('kong', served_apis={'v1': {'Service': {}}})['cleanup_kinds'] == []
+    assert it.build_plan({'enabled': False, 'served_apis': apis})['cleanup_kinds'] == kinds
