@@ -7,7 +7,7 @@
 #   cluster.sh down     stop every process it started and remove the cluster state
 #   cluster.sh status   exit 0 when the API server answers /readyz
 #
-# kubeconfig: $SWK_KUBECONFIG (.cache/state/kubeconfig). Test label: see stages.yaml.
+# kubeconfig: $SWK_KUBECONFIG (.cache/state/kubeconfig). Test labels: see stage-test-fail.yaml.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=/dev/null
@@ -52,7 +52,7 @@ CFG
              pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
       echo "---"; cat "$stage_src/$f"
     done
-    cat "$here/stages.yaml"  # starts with its own ---
+    cat "$here"/stage-*.yaml  # each starts with its own ---
   } > "$cfg"
 }
 

@@ -392,7 +392,7 @@ def test_helm_lint_strict():
 
 def test_kube_version_floor():
     render(kube_version="v1.24.0")
-    code, _, err = _render_cached(helm_bin(), "statewave", "{}", "v1.23.9")
+    code, _out, err = _render_cached(helm_bin(), "statewave", "{}", "v1.23.9")
     assert code != 0 and "kubeVersion" in err
 
 
