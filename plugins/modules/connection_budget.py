@@ -47,7 +47,7 @@ description:
     With O(max_surge=0), O(migration_job=false) and no reserved slots, the numbers equal upstream's table; with the
     defaults they are higher (41, 61, 76, 131). The 70% PgBouncer signal is applied to the pods at peak (surge included).
 author:
-  - Statewave collection maintainers
+  - Statewave collection maintainers (@statewave)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:

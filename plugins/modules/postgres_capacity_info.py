@@ -24,7 +24,7 @@ description:
     installed in the application database.
   - Feed the result to M(statewave.kubernetes.connection_budget) as O(statewave.kubernetes.connection_budget#module:facts).
 author:
-  - Statewave collection maintainers
+  - Statewave collection maintainers (@statewave)
 extends_documentation_fragment:
   - statewave.kubernetes.postgres_login
   - ansible.builtin.action_common_attributes
