@@ -51,6 +51,9 @@ options:
       - The database may not exist yet; RV(database_exists) then is V(false).
     type: str
 notes:
+  - Give the password as O(login_password) (from a vault or an AWX credential) or export E(PGPASSWORD) in the
+    environment ansible-playbook runs in. Do not set E(PGPASSWORD) with the task C(environment) keyword, Ansible
+    shows that on the command line it logs with C(-vvv).
   - The login user should be a superuser or have C(pg_monitor); otherwise C(pg_stat_activity) may hide
     sessions of other roles and the module warns.
   - Works with PostgreSQL 10 and later; C(reserved_connections) is V(null) before PostgreSQL 16.
@@ -78,13 +81,12 @@ EXAMPLES = r'''
       {{ statewave_pg.connections_other }} in use by others,
       pgvector {{ statewave_pg.pgvector_installed_version | default('not installed', true) }}
 
-- name: Use the libpq environment instead of options (PGHOST, PGPORT, PGUSER, PGPASSWORD)
+# PGHOST, PGPORT, PGUSER and PGPASSWORD exported where ansible-playbook runs
+# (not through the task `environment:` keyword, which -vvv prints).
+- name: Use the libpq environment instead of options
   statewave.kubernetes.postgres_capacity_info:
     app_role: statewave
     app_database: statewave
-  environment:
-    PGHOST: 127.0.0.1
-    PGPORT: "55432"
   register: statewave_pg
 '''
 
