@@ -578,8 +578,8 @@ def _unique(items):
 
 def _formula(demand, bouncer):
     if bouncer['enabled']:
-        app = '%d PgBouncer server connections (%d instance(s))' % (demand['pgbouncer_server_connections'],
-                                                                     bouncer['instances'])
+        app = '%d PgBouncer server connections (%d instance(s))' % (
+            demand['pgbouncer_server_connections'], bouncer['instances'])
     else:
         app = '%d pods (%d %s + %d surge) x %d' % (
             demand['pods_at_peak'], demand['replicas'], 'replica' if demand['replicas'] == 1 else 'replicas',

@@ -95,7 +95,7 @@ def run_playbook(ansible_env, tmp_path):
         proc_env = dict(ansible_env)
         proc_env.update(env or {})
         proc = subprocess.run(cmd, cwd=str(ROOT), env=proc_env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True, timeout=timeout)
+                              stderr=subprocess.STDOUT, text=True, timeout=timeout, check=False)
         return proc
 
     return run
@@ -173,7 +173,7 @@ def kubeconfig():
     if not kubectl:
         require_service("kubectl is not on PATH (source hack/env.sh)")
     proc = subprocess.run([kubectl, "--kubeconfig", str(path), "get", "--raw", "/readyz"],
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=30)
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=30, check=False)
     if proc.returncode != 0:
         require_service("local Kubernetes API does not answer with %s: %s" % (path, proc.stdout.strip()[:300]))
     return path
@@ -184,7 +184,8 @@ def kubectl(kubeconfig):
     """kubectl(*args, check=True) -> CompletedProcess against the local cluster."""
     def run(*args, check=True, timeout=120):
         proc = subprocess.run(["kubectl", "--kubeconfig", str(kubeconfig)] + [str(a) for a in args],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=timeout)
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=timeout,
+                              check=False)
         if check and proc.returncode != 0:
             raise AssertionError("kubectl %s failed: %s" % (" ".join(map(str, args)), proc.stderr))
         return proc

@@ -14,7 +14,6 @@ import json
 import math
 import secrets
 
-import psycopg
 import pytest
 
 MAX_CONNECTIONS = 100
@@ -45,8 +44,8 @@ def server(throwaway_postgres_module):
     # 4 by another application (2 of them in the app database).
     held = []
     try:
-        for _ in range(2):
-            held.append(pg.connect(dbname=APP_DB, user=APP_ROLE, password=app_password))
+        for dbname in (APP_DB, APP_DB):
+            held.append(pg.connect(dbname=dbname, user=APP_ROLE, password=app_password))
         for dbname in (APP_DB, APP_DB, "postgres", "postgres"):
             held.append(pg.connect(dbname=dbname, user=OTHER_ROLE, password=other_password))
         yield pg

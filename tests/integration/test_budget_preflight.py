@@ -32,7 +32,7 @@ def names(kubectl, kubeconfig):
     yield ns, release
     if release in helm_releases(kubeconfig, release):
         subprocess.run([shutil.which("helm"), "--kubeconfig", str(kubeconfig), "-n", ns, "uninstall", release,
-                        "--wait"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
+                        "--wait"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300, check=False)
     kubectl("delete", "namespace", ns, "--ignore-not-found", "--wait=false", check=False)
 
 
@@ -42,7 +42,7 @@ def helm_releases(kubeconfig, release):
     if not helm:
         pytest.fail("helm is not on PATH (source hack/env.sh)")
     proc = subprocess.run([helm, "--kubeconfig", str(kubeconfig), "list", "-A", "-a", "-o", "json"],
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr
     return {r["name"]: r for r in json.loads(proc.stdout or "[]") if r["name"] == release}
 

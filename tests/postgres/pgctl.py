@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: statewave.kubernetes contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Start, stop and inspect the two shared local PostgreSQL servers.

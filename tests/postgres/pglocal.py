@@ -355,7 +355,7 @@ class LocalPostgres:
             if isinstance(value, bool):
                 value = "on" if value else "off"
             if isinstance(value, int):
-                lines.append("%s = %d" % (key, value))
+                lines.append("%s = %s" % (key, value))
             else:
                 lines.append("%s = '%s'" % (key, str(value).replace("'", "''")))
         conf = self.datadir / CONF_NAME

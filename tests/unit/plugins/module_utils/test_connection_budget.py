@@ -354,11 +354,11 @@ def test_pgbouncer_client_limit_fails():
 
 
 def test_pgbouncer_needs_121_and_prepared_statements_for_asyncpg():
-    old = cb.evaluate({'replicas': 2, 'pgbouncer': {'enabled': True, 'version': '1.20.1',
-                                                     'max_prepared_statements': 100}}, big_facts())
+    old_bouncer = {'enabled': True, 'version': '1.20.1', 'max_prepared_statements': 100}
+    old = cb.evaluate({'replicas': 2, 'pgbouncer': old_bouncer}, big_facts())
     assert old['verdict'] == 'fail'
-    zero = cb.evaluate({'replicas': 2, 'pgbouncer': {'enabled': True, 'version': '1.22.0',
-                                                      'max_prepared_statements': 0}}, big_facts())
+    zero_bouncer = {'enabled': True, 'version': '1.22.0', 'max_prepared_statements': 0}
+    zero = cb.evaluate({'replicas': 2, 'pgbouncer': zero_bouncer}, big_facts())
     assert zero['verdict'] == 'fail'
     unknown = cb.evaluate({'replicas': 2, 'pgbouncer': {'enabled': True}}, big_facts())
     assert unknown['verdict'] == 'warn'
