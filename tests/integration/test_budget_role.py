@@ -1,9 +1,10 @@
 # Copyright: statewave.kubernetes contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""With -vvv the PostgreSQL login password never appears in Ansible's output.
+"""The preflight role's budget entry point against a throwaway PostgreSQL.
 
-Runs against a throwaway PostgreSQL whose admin password is random; each run must also show that
-it really logged in (or really failed), so a run that never touched the password cannot pass.
+Every run uses -vvv: the login password (random) must never appear in Ansible's output, and each
+run must also show that it really logged in (or really failed), so a run that never touched the
+password cannot pass.
 """
 
 from __future__ import annotations
@@ -82,4 +83,36 @@ def test_module_masks_password_without_task_no_log(pg, run_playbook):
     assert "option: max_connections=%s; env: max_connections=%s" % (max_connections, max_connections) in proc.stdout
     # both module invocations show the option as masked
     assert proc.stdout.count("login_password: VALUE_SPECIFIED_IN_NO_LOG_PARAMETER") == 2
+    assert_no_password(proc.stdout, pg.admin_password)
+
+
+def test_preflight_budget_uses_the_hpa_maximum(pg, run_playbook):
+    max_connections = int(pg.query("SHOW max_connections")[0][0])
+    # an HPA whose maximum cannot fit: its pods alone exceed max_connections
+    hpa_max = max_connections // 15 + 1
+    proc = run_playbook("preflight_budget.yml", verbosity=VERBOSE, extra_vars=dict(
+        login_vars(pg), statewave_replicas=1, statewave_autoscaling_enabled=True,
+        statewave_autoscaling_min_replicas=1, statewave_autoscaling_max_replicas=hpa_max))
+    assert proc.returncode != 0
+    assert "the plan (HPA max %d)" % hpa_max in proc.stdout
+    assert "budgeted for the HPA maximum (%d)" % hpa_max in proc.stdout
+    assert_no_password(proc.stdout, pg.admin_password)
+
+
+def test_preflight_rejects_inconsistent_hpa_bounds_before_connecting(pg, run_playbook):
+    proc = run_playbook("preflight_budget.yml", verbosity=VERBOSE, extra_vars=dict(
+        login_vars(pg), statewave_autoscaling_enabled=True, statewave_autoscaling_min_replicas=4,
+        statewave_autoscaling_max_replicas=2))
+    assert proc.returncode != 0
+    assert "Replica settings do not make sense" in proc.stdout
+    assert "Read the PostgreSQL connection facts" not in proc.stdout
+    assert_no_password(proc.stdout, pg.admin_password)
+
+
+def test_distributed_rate_limiter_adds_three_per_pod(pg, run_playbook):
+    proc = run_playbook("preflight_budget.yml", verbosity=VERBOSE, extra_vars=dict(
+        login_vars(pg), statewave_replicas=1, statewave_rate_limit_rpm=600,
+        statewave_rate_limit_strategy="distributed"))
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert "2 pods (1 replica + 1 surge) x 18" in proc.stdout
     assert_no_password(proc.stdout, pg.admin_password)
