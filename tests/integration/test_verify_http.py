@@ -1,0 +1,114 @@
+# Copyright: statewave.kubernetes contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The verify role's HTTP checks, against a real HTTP server on 127.0.0.1 that answers like the
+Statewave API (/healthz, /readyz, /ops/migrations behind X-API-Key). The app itself only runs
+in the kind scenario; on the local control plane pods never execute."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+API_KEY = "verify-key-5d4c3b2a1f0e"
+
+
+class FakeStatewave:
+    """State the handler answers from; tests change it between runs."""
+
+    def __init__(self):
+        self.ready = {"status": "ready", "checks": [{"name": "database", "status": "ok"}]}
+        self.ready_code = 200
+        self.migrations = {"current_revision": "0032", "expected_head": "0032", "is_compatible": True,
+                           "pending_count": 0, "pending_revisions": [], "summary": "up to date"}
+        self.seen_keys = []
+
+
+@pytest.fixture
+def fake_api():
+    state = FakeStatewave()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def _send(self, code, body):
+            data = json.dumps(body).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self):
+            if self.path == "/healthz":
+                self._send(200, {"status": "ok"})
+            elif self.path == "/readyz":
+                self._send(state.ready_code, state.ready)
+            elif self.path == "/ops/migrations":
+                state.seen_keys.append(self.headers.get("X-API-Key"))
+                if self.headers.get("X-API-Key") != API_KEY:
+                    self._send(401, {"detail": "invalid API key"})
+                else:
+                    self._send(200, state.migrations)
+            else:
+                self._send(404, {"detail": "not found"})
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    state.url = "http://127.0.0.1:%d" % server.server_address[1]
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+def verify(run_playbook, api, **extra):
+    return run_playbook("verify_http.yml", extra_vars=dict({"verify_base_url": api.url}, **extra))
+
+
+def squash(text):
+    return " ".join(text.split())
+
+
+def test_healthy_api_passes_and_reads_migrations_with_the_key(run_playbook, fake_api):
+    proc = verify(run_playbook, fake_api, verify_api_key=API_KEY)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert fake_api.seen_keys == [API_KEY]
+
+
+def test_not_ready_fails_with_the_failing_check(run_playbook, fake_api):
+    fake_api.ready_code = 503
+    fake_api.ready = {"status": "not_ready", "checks": [
+        {"name": "database", "status": "fail", "detail": "Postgres unreachable: connection refused"},
+        {"name": "queue", "status": "degraded"}]}
+    proc = verify(run_playbook, fake_api)
+    assert proc.returncode != 0
+    out = squash(proc.stdout)
+    assert "/readyz answered 503 with status 'not_ready'" in out
+    assert "database fail: Postgres unreachable: connection refused" in out
+
+
+def test_degraded_passes_unless_asked_to_fail(run_playbook, fake_api):
+    fake_api.ready = {"status": "degraded", "checks": [{"name": "llm", "status": "degraded", "detail": "timeout"}]}
+    assert verify(run_playbook, fake_api).returncode == 0
+    proc = verify(run_playbook, fake_api, verify_fail_on_degraded=True)
+    assert proc.returncode != 0 and "llm degraded: timeout" in squash(proc.stdout)
+
+
+def test_pending_migrations_fail(run_playbook, fake_api):
+    fake_api.migrations.update(current_revision="0030", pending_count=2, is_compatible=False,
+                               pending_revisions=["0031", "0032"])
+    proc = verify(run_playbook, fake_api, verify_api_key=API_KEY)
+    assert proc.returncode != 0
+    assert "current 0030, expected head 0032, 2 pending 0031, 0032" in squash(proc.stdout)
+
+
+def test_api_key_never_in_verbose_output(run_playbook, fake_api):
+    proc = run_playbook("verify_http.yml", extra_vars={"verify_base_url": fake_api.url, "verify_api_key": API_KEY},
+                        verbosity=3)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert fake_api.seen_keys == [API_KEY]
+    assert API_KEY not in proc.stdout
