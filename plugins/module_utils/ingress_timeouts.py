@@ -25,6 +25,7 @@ __metaclass__ = type
 
 import copy
 import json
+import math
 import re
 
 MANAGED_BY = 'statewave.kubernetes'
@@ -214,7 +215,7 @@ def parse_seconds(value, var):
     if isinstance(value, int):
         seconds = value
     elif isinstance(value, float):
-        if value != value or value in (float('inf'), float('-inf')):
+        if math.isnan(value) or math.isinf(value):
             raise IngressTimeoutError('{0}: {1!r} is not a number of seconds; {2}'.format(var, value, example))
         if value != int(value):
             raise IngressTimeoutError('{0}: {1!r} is not a whole number of seconds; {2}'.format(var, value, example))

@@ -303,8 +303,8 @@ def test_istio_virtualservice_and_optional_destinationrule():
         'host': 'statewave.sw.svc.cluster.local',
         'trafficPolicy': {'connectionPool': {'tcp': {'connectTimeout': '3s'}, 'http': {'idleTimeout': '900s'}}},
     }
-    assert sorted(c['name'] for c in plan['required_crds']) == ['destinationrules.networking.istio.io',
-                                                                 'virtualservices.networking.istio.io']
+    names = sorted(c['name'] for c in plan['required_crds'])
+    assert names == ['destinationrules.networking.istio.io', 'virtualservices.networking.istio.io']
     assert all(c['version'] == 'v1beta1' for c in plan['required_crds'])
 
 
@@ -398,6 +398,7 @@ def test_parse_seconds(value, seconds):
     ('90.5', "is not a whole number of seconds"),
     ('1500ms', "is not a whole number of seconds"),
     (float('nan'), "is not a number of seconds"),
+    (float('inf'), "is not a number of seconds"),
     (-5, "ingress_timeout: -5 is negative; set a positive number of seconds"),
     ('-5', "is negative"),
     ('-2m', "is negative"),
