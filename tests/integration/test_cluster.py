@@ -9,11 +9,12 @@ import json
 import os
 import re
 import subprocess
-import time
 import uuid
 from pathlib import Path
 
 import pytest
+
+from helpers import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 CLUSTER_SH = ROOT / "tests" / "cluster" / "cluster.sh"
@@ -24,16 +25,6 @@ def pinned_versions():
     return dict(re.findall(r"^(\w+)=(\S+)$", text, re.M))
 
 
-def wait_for(predicate, what, bound=120, step=1.0):
-    """Poll until predicate() returns a truthy value; the bound only stops a hung test."""
-    deadline = time.monotonic() + bound
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("gave up waiting for %s" % what)
-        time.sleep(step)
 
 
 @pytest.fixture
@@ -112,7 +103,7 @@ def test_admission_and_rbac_are_on(kubectl, namespace, tmp_path):
 
 
 def our_processes(workdir):
-    out = subprocess.run(["pgrep", "-f", "--", str(workdir)], stdout=subprocess.PIPE, text=True).stdout
+    out = subprocess.run(["pgrep", "-f", "--", str(workdir)], stdout=subprocess.PIPE, text=True, check=False).stdout
     return sorted(int(p) for p in out.split())
 
 
@@ -123,7 +114,7 @@ def test_lifecycle_up_twice_then_down_leaves_nothing(kubeconfig, tmp_path):
     workdir = state / "kwok" / "clusters" / "swk-lifecycle"
 
     def cluster(cmd):
-        return subprocess.run(["bash", str(CLUSTER_SH), cmd], env=env, stdout=subprocess.PIPE,
+        return subprocess.run(["bash", str(CLUSTER_SH), cmd], env=env, stdout=subprocess.PIPE, check=False,
                               stderr=subprocess.STDOUT, text=True, timeout=600)
 
     try:

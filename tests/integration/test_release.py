@@ -14,26 +14,17 @@ import json
 import os
 import signal
 import subprocess
-import time
 import uuid
 from pathlib import Path
 
 import pytest
 
+from helpers import wait_for
+
 ROOT = Path(__file__).resolve().parents[2]
 FAIL_LABEL = {"statewave.io/test-fail": "true"}
 
 
-def wait_for(predicate, what, bound=300, step=1.0):
-    """Poll until predicate() is truthy; the bound only stops a hung test."""
-    deadline = time.monotonic() + bound
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("gave up waiting for %s" % what)
-        time.sleep(step)
 
 
 @pytest.fixture
@@ -55,7 +46,7 @@ def release(kubectl, kubeconfig, tmp_path):
     }
     yield {"ns": ns, "vars": extra, "dsn": dsn}
     subprocess.run(["helm", "uninstall", "statewave", "-n", ns, "--kubeconfig", str(kubeconfig), "--wait"],
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
     kubectl("delete", "namespace", ns, "--wait=false", check=False)
 
 
@@ -79,8 +70,14 @@ def recap(proc):
 
 def helm_history(kubeconfig, ns):
     out = subprocess.run(["helm", "history", "statewave", "-n", ns, "-o", "json", "--kubeconfig", str(kubeconfig)],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=False)
     return json.loads(out.stdout) if out.returncode == 0 else []
+
+
+def helm_status(kubeconfig, ns):
+    out = subprocess.run(["helm", "status", "statewave", "-n", ns, "-o", "json", "--kubeconfig", str(kubeconfig)],
+                         stdout=subprocess.PIPE, text=True, check=True)
+    return json.loads(out.stdout)
 
 
 def deployment_image(kubectl, ns):
@@ -100,8 +97,7 @@ def test_install_upgrade_then_nothing_changes(run_playbook, release, kubectl, ku
     assert [r["revision"] for r in history] == [1, 2] and history[-1]["status"] == "deployed"
     assert deployment_image(kubectl, release["ns"]) == "statewavedev/statewave:1.5.1"
     # The pre-upgrade migration Job ran again for revision 2 and succeeded.
-    status = json.loads(subprocess.run(["helm", "status", "statewave", "-n", release["ns"], "-o", "json",
-                                        "--kubeconfig", str(kubeconfig)], stdout=subprocess.PIPE, text=True).stdout)
+    status = helm_status(kubeconfig, release["ns"])
     hooks = [h for h in status["hooks"] if h["kind"] == "Job"]
     assert hooks and hooks[0]["last_run"]["phase"] == "Succeeded"
     assert status["version"] == 2
@@ -176,8 +172,7 @@ def test_job_mode_runs_its_own_job_once_per_image(run_playbook, release, kubectl
     env = jobs[0]["spec"]["template"]["spec"]["containers"][0]["env"]
     assert env[0]["valueFrom"]["secretKeyRef"]["name"] == "statewave-database"
     # The chart's hook Job is off in job mode.
-    status = json.loads(subprocess.run(["helm", "status", "statewave", "-n", release["ns"], "-o", "json",
-                                        "--kubeconfig", str(kubeconfig)], stdout=subprocess.PIPE, text=True).stdout)
+    status = helm_status(kubeconfig, release["ns"])
     assert not [h for h in status.get("hooks", []) if h["kind"] == "Job"]
 
     again = run(run_playbook, release, statewave_migration_mode="job")

@@ -1,0 +1,22 @@
+# Copyright: statewave.kubernetes contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Small helpers shared by the integration tests."""
+
+from __future__ import annotations
+
+import time
+
+
+def wait_for(predicate, what, bound=300, step=1.0):
+    """Poll until predicate() returns a truthy value and return it.
+
+    The bound only stops a hung test; it is not an assertion about speed.
+    """
+    deadline = time.monotonic() + bound
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("gave up waiting for %s" % what)
+        time.sleep(step)
