@@ -408,7 +408,8 @@ def parse_traefik_version(value):
         if minor is not None and minor < 5:
             raise IngressTimeoutError(
                 'ingress_traefik_version: {0!r}: the Service annotation traefik.ingress.kubernetes.io/service.serverstransport '
-                'needs Traefik 2.5 or later; upgrade Traefik and set ingress_traefik_version accordingly'.format(value))
+                'needs Traefik 2.5 or later; upgrade Traefik and set ingress_traefik_version accordingly (quote the value: '
+                'YAML reads an unquoted 2.10 as 2.1)'.format(value))
         return major, minor
     raise IngressTimeoutError(
         'ingress_traefik_version: {0!r} is not supported; use "3" (3.x) or a 2.x version from "2.5" on'.format(value))

@@ -137,6 +137,11 @@ def test_traefik_servers_transport_referenced_from_the_service_not_a_middleware(
     assert plan['release_values']['ingress']['enabled'] is True
 
 
+def test_traefik_unquoted_yaml_version_hint():
+    with pytest.raises(Error, match='YAML reads an unquoted 2.10 as 2.1'):
+        plan_for('traefik', traefik_version=2.1)
+
+
 @pytest.mark.parametrize('version', ['2.4', '2.0', '1', '4', 'latest', 'v3.x'])
 def test_traefik_unsupported_versions(version):
     with pytest.raises(Error, match='ingress_traefik_version'):
