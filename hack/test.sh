@@ -39,6 +39,12 @@ stage_sanity() {
   if [ ! -f "$venv/.complete" ]; then
     rm -rf "$venv" && python3 -m venv "$venv" && "$venv/bin/pip" install -q "ansible-core==$core" && touch "$venv/.complete" || return 1
   fi
+  # Its per-test venvs start without pip and fetch a get-pip script from outside the registries:
+  # put our PyPI-only bootstrap where ansible-test caches that script.
+  local pipv; pipv="$(sed -n "s/^ *pip='\([0-9.]*\)',$/\1/p" "$venv"/lib/python3.*/site-packages/ansible_test/_internal/python_requirements.py)"
+  [ -n "$pipv" ] || { echo "[sanity] cannot read ansible-test's pinned pip version" >&2; return 1; }
+  mkdir -p "$HOME/.ansible/test/cache"
+  cp hack/pip_bootstrap.py "$HOME/.ansible/test/cache/get_pip_${pipv//./_}.py"
   (cd "$dest" && "$venv/bin/ansible-test" sanity --local --python 3.11 --color no --requirements)
 }
 

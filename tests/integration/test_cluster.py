@@ -25,8 +25,6 @@ def pinned_versions():
     return dict(re.findall(r"^(\w+)=(\S+)$", text, re.M))
 
 
-
-
 @pytest.fixture
 def namespace(kubectl):
     name = "swk-cluster-%s" % uuid.uuid4().hex[:6]

@@ -25,8 +25,6 @@ ROOT = Path(__file__).resolve().parents[2]
 FAIL_LABEL = {"statewave.io/test-fail": "true"}
 
 
-
-
 @pytest.fixture
 def release(kubectl, kubeconfig, tmp_path):
     """A namespace with a DSN Secret, and the extra vars for a release in it."""
@@ -195,7 +193,8 @@ def test_job_mode_runs_its_own_job_once_per_image(run_playbook, release, kubectl
     ({"statewave_database_existing_secret": "nope"}, "nope/STATEWAVE_DATABASE_URL (namespace/name/key) does not exist"),
     ({"statewave_chart_values": {"database": {"url": "postgresql+asyncpg://u:p@h/d"}}}, "statewave_chart_values carries a credential"),
     ({"statewave_chart_source": "oci", "statewave_chart_ref": "oci://example/statewave"}, "a pinned statewave_chart_version"),
-    ({"statewave_chart_values": {"podDisruptionBudget": {"maxUnavailable": 1}}, "statewave_replicas": 2}, "Both podDisruptionBudget.minAvailable and maxUnavailable"),
+    ({"statewave_chart_values": {"podDisruptionBudget": {"maxUnavailable": 1}}, "statewave_replicas": 2},
+     "Both podDisruptionBudget.minAvailable and maxUnavailable"),
 ])
 def test_bad_input_fails_clearly_and_changes_nothing(run_playbook, release, kubectl, overrides, expected):
     proc = run(run_playbook, release, **overrides)
@@ -229,9 +228,8 @@ def test_secret_rotation_rolls_the_pods(run_playbook, release, kubectl):
 
 
 def test_no_secret_in_verbose_output(run_playbook, release):
-    proc = run_playbook("release.yml", extra_vars=dict(release["vars"], statewave_api_key="api-key-9f8e7d6c5b4a",
-                                                      statewave_llm_api_key="llm-key-1a2b3c4d5e6f"),
-                        inventory=ROOT / "inventories/local", verbosity=3)
+    extra = dict(release["vars"], statewave_api_key="api-key-9f8e7d6c5b4a", statewave_llm_api_key="llm-key-1a2b3c4d5e6f")
+    proc = run_playbook("release.yml", extra_vars=extra, inventory=ROOT / "inventories/local", verbosity=3)
     assert proc.returncode == 0, proc.stdout[-4000:]
     password = release["dsn"].split("//")[1].split("@")[0].split(":")[1]
     for secret in ("api-key-9f8e7d6c5b4a", "llm-key-1a2b3c4d5e6f", password, release["dsn"]):
