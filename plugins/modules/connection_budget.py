@@ -187,7 +187,7 @@ seealso:
   - module: statewave.kubernetes.postgres_capacity_info
   - name: Statewave connection budget (collection docs)
     description: Worked examples, and a failing and a passing check.
-    link: https://github.com/statewave/statewave.kubernetes/blob/main/docs/connection-budget.md
+    link: https://github.com/statewave/statewave.kubernetes/blob/main/README.md#connection-budget
 '''
 
 EXAMPLES = r'''
