@@ -754,25 +754,26 @@ def _build_azure(ctx, plan):
                             'check ingress_class_name')
 
 
-def _build_haproxy(ctx, plan):
+def _build_haproxy_annotations(ctx, plan, prefix, warning):
     # reference 3.7: bare numbers are milliseconds, always write the unit.
     ann = plan['ingress_annotations']
-    ann['haproxy.org/timeout-server'] = go_duration(ctx['timeout'])
+    ann[prefix + '/timeout-server'] = go_duration(ctx['timeout'])
     if ctx['connect_timeout'] is not None:
-        ann['haproxy.org/timeout-connect'] = go_duration(ctx['connect_timeout'])
+        ann[prefix + '/timeout-connect'] = go_duration(ctx['connect_timeout'])
     _not_settable(ctx, plan, ('idle_timeout',), '')
-    plan['warnings'].append('HAProxy (haproxytech): if the backend uses a Backend custom resource (cr-backend), no backend '
-                            'annotation is read and these timeouts do nothing')
+    plan['warnings'].append(warning)
+
+
+def _build_haproxy(ctx, plan):
+    _build_haproxy_annotations(ctx, plan, 'haproxy.org',
+                               'HAProxy (haproxytech): if the backend uses a Backend custom resource (cr-backend), no backend '
+                               'annotation is read and these timeouts do nothing')
 
 
 def _build_haproxy_ingress(ctx, plan):
-    ann = plan['ingress_annotations']
-    ann['haproxy-ingress.github.io/timeout-server'] = go_duration(ctx['timeout'])
-    if ctx['connect_timeout'] is not None:
-        ann['haproxy-ingress.github.io/timeout-connect'] = go_duration(ctx['connect_timeout'])
-    _not_settable(ctx, plan, ('idle_timeout',), '')
-    plan['warnings'].append('HAProxy Ingress (jcmoraisjr): the annotations use the default prefix haproxy-ingress.github.io; '
-                            'they are ignored if the controller runs with a different --annotations-prefix')
+    _build_haproxy_annotations(ctx, plan, 'haproxy-ingress.github.io',
+                               'HAProxy Ingress (jcmoraisjr): the annotations use the default prefix haproxy-ingress.github.io; '
+                               'they are ignored if the controller runs with a different --annotations-prefix')
 
 
 def _build_kong(ctx, plan):

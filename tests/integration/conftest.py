@@ -127,36 +127,32 @@ def local_postgres():
     return info
 
 
+@contextlib.contextmanager
+def _throwaway_servers():
+    """A start(flavour="pgserver", settings=None, name="swk-test") factory; servers stop on exit."""
+    with contextlib.ExitStack() as stack:
+        def start(flavour="pgserver", settings=None, name="swk-test"):
+            try:
+                return stack.enter_context(pglocal.throwaway(name, flavour=flavour, settings=settings))
+            except pglocal.PgLocalError as exc:
+                require_service("cannot start a throwaway PostgreSQL (%s): %s" % (flavour, exc))
+        yield start
+
+
 @pytest.fixture
 def throwaway_postgres():
     """throwaway_postgres(flavour="pgserver", settings=None) -> pglocal.LocalPostgres, running.
 
     Stopped and removed at the end of the test.
     """
-    stack = contextlib.ExitStack()
-
-    def start(flavour="pgserver", settings=None, name="swk-test"):
-        try:
-            return stack.enter_context(pglocal.throwaway(name, flavour=flavour, settings=settings))
-        except pglocal.PgLocalError as exc:
-            require_service("cannot start a throwaway PostgreSQL (%s): %s" % (flavour, exc))
-
-    with stack:
+    with _throwaway_servers() as start:
         yield start
 
 
 @pytest.fixture(scope="module")
 def throwaway_postgres_module():
     """Module-scoped variant of throwaway_postgres for tests that share one server."""
-    stack = contextlib.ExitStack()
-
-    def start(flavour="pgserver", settings=None, name="swk-test"):
-        try:
-            return stack.enter_context(pglocal.throwaway(name, flavour=flavour, settings=settings))
-        except pglocal.PgLocalError as exc:
-            require_service("cannot start a throwaway PostgreSQL (%s): %s" % (flavour, exc))
-
-    with stack:
+    with _throwaway_servers() as start:
         yield start
 
 
