@@ -14,6 +14,5 @@ if [ "${SWK_USE_KIND:-auto}" != never ] && docker info >/dev/null 2>&1 && comman
 fi
 "$SWK_ROOT/hack/setup.sh"
 "$SWK_ROOT/hack/services.sh" up
-ansible-playbook -i inventories/local tests/local/prepare_database.yml
 ansible-playbook -i inventories/local playbooks/site.yml
 echo "[up] done in $(( $(date +%s) - start ))s. Cluster: kubectl --kubeconfig $SWK_KUBECONFIG get all -n statewave; stop everything: make down"
