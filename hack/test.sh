@@ -21,7 +21,18 @@ run_pytest() {  # pytest exits 5 when it collects nothing: report it, do not fai
 stage_build() { hack/setup.sh; }
 
 stage_lint() {
-  yamllint -s . && ansible-lint --profile production
+  yamllint -s . && ansible-lint --profile production && collection_build
+}
+
+collection_build() {  # what Galaxy and AWX get: builds, and carries the modules but no caches
+  local out; out="$(mktemp -d)"
+  ansible-galaxy collection build --output-path "$out" . >/dev/null || { rm -rf "$out"; return 1; }
+  local tarball; tarball="$(ls "$out"/statewave-kubernetes-*.tar.gz)"
+  local listing; listing="$(tar -tzf "$tarball")"
+  rm -rf "$out"
+  grep -qx 'plugins/modules/connection_budget.py' <<<"$listing" || { echo "[lint] build lacks the modules" >&2; return 1; }
+  if grep -qE '^(\.cache|\.collections|\.venv)/' <<<"$listing"; then echo "[lint] build carries local state" >&2; return 1; fi
+  echo "[lint] ansible-galaxy collection build: $(basename "$tarball"), $(wc -l <<<"$listing") entries"
 }
 
 stage_sanity() {
