@@ -274,7 +274,7 @@ def test_cnpg_operator_from_a_chart_primary_dsn_and_pooler_removal(role, cnpg_cr
         assert third.recap['changed'] == 0, third
     finally:
         subprocess.run(['helm', 'uninstall', 'cnpg-test', '-n', op_ns, '--kubeconfig', str(kubeconfig)],
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
         kubectl('delete', 'namespace', op_ns, '--ignore-not-found', '--wait=false', check=False)
 
 
@@ -285,7 +285,7 @@ def old_database_crd(cnpg_crds, kubectl, kubeconfig):
     crd = yaml.safe_load(path.read_text())
     del crd['spec']['versions'][0]['schema']['openAPIV3Schema']['properties']['spec']['properties']['extensions']
     proc = subprocess.run(['kubectl', '--kubeconfig', str(kubeconfig), 'apply', '-f', '-'],
-                          input=json.dumps(crd), text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                          input=json.dumps(crd), text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
     assert proc.returncode == 0, proc.stderr
     try:
         yield
@@ -335,7 +335,7 @@ def volume(kubectl, kubeconfig):
           'spec': {'capacity': {'storage': '5Gi'}, 'accessModes': ['ReadWriteOnce'], 'storageClassName': name,
                    'persistentVolumeReclaimPolicy': 'Delete', 'hostPath': {'path': '/tmp/' + name}}}
     proc = subprocess.run(['kubectl', '--kubeconfig', str(kubeconfig), 'apply', '-f', '-'],
-                          input=json.dumps(pv), text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                          input=json.dumps(pv), text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
     assert proc.returncode == 0, proc.stderr
     yield name
     kubectl('delete', 'pv', name, '--ignore-not-found', '--wait=false', check=False)
@@ -391,7 +391,7 @@ def test_standalone_pod_pvc_service_and_init_sql(role, namespace, volume, kubect
     psql = pglocal.bindir_for('pgserver') / 'psql'
     proc = subprocess.run([str(psql), '-h', pglocal.HOST, '-p', str(pg.port), '-U', pg.admin_user, '-d', 'postgres',
                            '--no-psqlrc', '-f', '-'], input=sql, text=True, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, timeout=60,
+                          stderr=subprocess.STDOUT, timeout=60, check=False,
                           env=dict(os.environ, PGPASSWORD=pg.admin_password, STATEWAVE_DB_USER=env['STATEWAVE_DB_USER']['value'],
                                    STATEWAVE_DB_NAME=env['STATEWAVE_DB_NAME']['value'],
                                    STATEWAVE_DB_PASSWORD=creds['STATEWAVE_DB_PASSWORD']))

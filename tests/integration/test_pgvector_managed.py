@@ -232,8 +232,8 @@ def test_managed_url_encodes_a_given_password_and_reads_it_back(role, names, loc
         assert conn.execute("SELECT '[1,1]'::vector <#> '[1,1]'::vector").fetchone()[0] == pytest.approx(-2.0)
 
     # Without pgvector_app_password the role takes the password back from the DSN (percent-decoded):
-    # nothing changes, in the database or in the Secret.
-    second = role(managed_vars(pg, names, pgvector_dsn_query={'ssl': 'disable'},
+    # nothing changes, in the database or in the Secret. (The query given as a string this time.)
+    second = role(managed_vars(pg, names, pgvector_dsn_query='ssl=disable',
                                pgvector_app_host='db.internal.example', pgvector_app_port=6432))
     assert second.rc == 0, second
     assert second.recap['changed'] == 0, second
