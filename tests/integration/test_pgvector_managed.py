@@ -58,11 +58,11 @@ def role(run_playbook, kubeconfig, tmp_path):
     inventory.write_text('localhost ansible_connection=local ansible_python_interpreter=%s\n'
                          % sys.executable)
 
-    def run(role_vars, verbosity=0):
+    def run(role_vars, verbosity=0, check=False):
         extra = {'statewave_kubeconfig': str(kubeconfig)}
         extra.update(role_vars)
         proc = run_playbook('pgvector_role.yml', extra_vars=extra, verbosity=verbosity, inventory=inventory,
-                            env={'ANSIBLE_CALLBACK_RESULT_FORMAT': 'json'})
+                            env={'ANSIBLE_CALLBACK_RESULT_FORMAT': 'json'}, check=check)
         return Run(proc)
 
     return run
@@ -267,6 +267,16 @@ def test_managed_with_a_provider_admin_that_is_not_superuser(role, names, throwa
     second = role(managed_vars(facts, names, pgvector_provider='rds'))
     assert second.rc == 0, second
     assert second.recap['changed'] == 0, second
+
+
+def test_managed_check_mode_previews_without_changing_anything(role, names, local_postgres, kubectl):
+    pg = local_postgres['pgvector']
+    run = role(managed_vars(pg, names), check=True)
+    assert run.rc == 0, run
+    assert run.recap['changed'] >= 3, run  # role, database, namespace would be created
+    assert 'Check mode: namespace %s does not exist yet' % names.namespace in run.stdout
+    assert kubectl('get', 'namespace', names.namespace, check=False).returncode != 0
+    assert_nothing_created(kubectl, pg, names)
 
 
 # ------------------------------------------------------------------------------------------------
