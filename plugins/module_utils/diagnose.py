@@ -342,8 +342,9 @@ def _secrets(ctx):
     problems = 0
     for ref in refs:
         state = secrets.get(ref['secret']) or {}
-        where = '{0}{1}{2}'.format(ref['object'], ' container ' + ref['container'] if ref['container'] else '',
-                                    ' env ' + ref['env'] if ref['env'] else (' (' + ref['via'] + ')' if ref['via'] != 'env' else ''))
+        container = ' container ' + ref['container'] if ref['container'] else ''
+        env = ' env ' + ref['env'] if ref['env'] else (' (' + ref['via'] + ')' if ref['via'] != 'env' else '')
+        where = ref['object'] + container + env
         if not state.get('exists'):
             if ref['optional']:
                 continue
@@ -364,7 +365,7 @@ def _secrets(ctx):
         ctx.add('info', 'secrets', 'all {0} Secret reference(s) resolve: {1}'.format(
             len(refs), ', '.join(sorted(set('{0}{1}'.format(r['secret'], '/' + r['key'] if r['key'] else '') for r in refs)))))
     if not facts.get('release_found'):
-        leftovers = [n for n in (facts.get('leftovers') or [])]
+        leftovers = list(facts.get('leftovers') or [])
         if leftovers:
             ctx.add('warning', 'secrets', 'objects of a removed release are still in the namespace: {0} (Helm does not delete '
                                           'hook resources)'.format(', '.join(sorted(leftovers))),

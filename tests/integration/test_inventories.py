@@ -42,7 +42,7 @@ LITERAL_SECRET_RES = [
 
 def ansible(*args, timeout=300):
     return subprocess.run(list(args), cwd=str(ROOT), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True, timeout=timeout)
+                          text=True, timeout=timeout, check=False)
 
 
 def var_files(inventory):

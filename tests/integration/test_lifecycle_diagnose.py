@@ -6,7 +6,8 @@ release that does not exist is said to not exist."""
 
 from __future__ import annotations
 
-from lifecycle_helpers import folded, installed, lifecycle, recap  # noqa: F401  (fixtures)
+# The fixtures (lifecycle, installed) are used by name.
+from lifecycle_helpers import folded, installed, lifecycle, recap  # noqa: F401 pylint: disable=unused-import
 
 
 def test_healthy_release_then_a_deleted_dsn_secret(installed):

@@ -7,7 +7,8 @@ changes nothing."""
 
 from __future__ import annotations
 
-from lifecycle_helpers import folded, installed, lifecycle, recap  # noqa: F401  (fixtures)
+# The fixtures (lifecycle, installed) are used by name.
+from lifecycle_helpers import folded, installed, lifecycle, recap  # noqa: F401 pylint: disable=unused-import
 
 SCHEMA_WARNING = "WARNING: the database schema is NOT rolled back."
 

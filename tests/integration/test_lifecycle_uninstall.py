@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import subprocess
 
-from lifecycle_helpers import CHART, folded, installed, lifecycle, recap  # noqa: F401  (fixtures)
+# The fixtures (lifecycle, installed) are used by name.
+from lifecycle_helpers import CHART, folded, installed, lifecycle, recap  # noqa: F401 pylint: disable=unused-import
 
 
 def add_leftovers(life):

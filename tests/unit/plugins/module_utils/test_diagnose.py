@@ -176,8 +176,12 @@ def test_helm_error_is_reported():
 # migration
 # ---------------------------------------------------------------------------------------------
 def migration_job(condition=None, reason='', message=''):
-    status = {'failed': 4} if condition == 'Failed' else ({'succeeded': 1, 'completionTime': '2026-01-01T00:00:00Z'}
-                                                            if condition == 'Complete' else {'active': 1})
+    if condition == 'Failed':
+        status = {'failed': 4}
+    elif condition == 'Complete':
+        status = {'succeeded': 1, 'completionTime': '2026-01-01T00:00:00Z'}
+    else:
+        status = {'active': 1}
     if condition:
         status['conditions'] = [{'type': condition, 'status': 'True', 'reason': reason, 'message': message}]
     return {'kind': 'Job', 'metadata': {'name': 'prod-statewave-migrate'},
