@@ -181,9 +181,9 @@ def test_scale_rechecks_the_budget_before_changing_the_release(local_postgres, k
     ns, release = names
     limits = db_limits(local_postgres)
     scale_vars = {"statewave_namespace": ns, "statewave_release_name": release}
-    prepared = run_playbook(ROOT / "tests" / "local" / "prepare_database.yml", extra_vars=scale_vars)
+    prepared = run_playbook("pgvector_local.yml", extra_vars=scale_vars)
     if prepared.returncode != 0:
-        pytest.fail("tests/local/prepare_database.yml failed:\n" + prepared.stdout[-3000:])
+        pytest.fail("pgvector_local.yml (database and DSN Secret) failed:\n" + prepared.stdout[-3000:])
 
     fits = run_playbook(ROOT / "playbooks" / "scale.yml",
                         extra_vars=dict(scale_vars, statewave_replicas=fitting_replicas(limits, 2)))
