@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import warnings
 from pathlib import Path
 
 import pytest
@@ -125,24 +124,16 @@ def test_all_lifecycle_playbooks_are_checked():
 @pytest.mark.parametrize("inventory", INVENTORIES)
 def test_role_variables_are_declared(inventory):
     from_playbooks = playbook_declared()
-    typos, behind = [], []
+    typos = []
     for path, name, _value in inventory_vars(inventory):
         prefix = next((p for p in ROLE_PREFIXES if name.startswith(p)), None)
         if prefix is None or name in from_playbooks:
             continue
         role = ROLE_PREFIXES[prefix]
-        declared, defaults = role_declared(role)
-        if name in declared:
-            continue
-        if name in defaults:
-            behind.append("%s: %s (in roles/%s/defaults/main.yml only)" % (path, name, role))
-        else:
+        declared, _defaults = role_declared(role)
+        if name not in declared:
             typos.append("%s: %s is not declared by roles/%s/meta/argument_specs.yml" % (path, name, role))
     assert not typos, "\n".join(typos)
-    if behind:
-        # The role uses the variable (its defaults set it) but its argument_specs lag behind: the
-        # name is right, the role's spec needs the entry. Reported, not failed.
-        warnings.warn("argument_specs missing entries the inventory uses:\n" + "\n".join(behind))
 
 
 def _walk(value, name, path, found):

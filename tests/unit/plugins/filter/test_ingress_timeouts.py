@@ -17,11 +17,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 _COLLECTIONS = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', '..', '.collections'))
-try:
-    from ansible_collections.statewave.kubernetes.plugins.filter import ingress_timeouts as plan_filter
-except ImportError:  # plain pytest from the repository: the collection is linked under .collections/
-    sys.path.insert(0, _COLLECTIONS)
-    from ansible_collections.statewave.kubernetes.plugins.filter import ingress_timeouts as plan_filter
+from ansible_collections.statewave.kubernetes.plugins.filter import ingress_timeouts as plan_filter
 from ansible_collections.statewave.kubernetes.plugins.filter import ingress_crd_problems as crd_filter
 from ansible_collections.statewave.kubernetes.plugins.filter import ingress_stale_objects as stale_filter
 

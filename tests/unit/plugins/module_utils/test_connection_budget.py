@@ -9,15 +9,9 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 import math
-import sys
-from pathlib import Path
 
 import pytest
 
-# Outside ansible-test the collection is reached through the repository's .collections link.
-_COLLECTIONS = Path(__file__).resolve().parents[4] / '.collections'
-if _COLLECTIONS.is_dir() and str(_COLLECTIONS) not in sys.path:
-    sys.path.insert(0, str(_COLLECTIONS))
 
 from ansible_collections.statewave.kubernetes.plugins.module_utils import connection_budget as cb  # noqa: E402
 

@@ -8,19 +8,12 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 import copy
-import os
-import sys
 
 import pytest
 
 from ansible.errors import AnsibleFilterError
 
-_COLLECTIONS = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', '..', '.collections'))
-try:
-    from ansible_collections.statewave.kubernetes.plugins.module_utils import diagnose
-except ImportError:  # plain pytest from the repository: the collection is linked under .collections/
-    sys.path.insert(0, _COLLECTIONS)
-    from ansible_collections.statewave.kubernetes.plugins.module_utils import diagnose
+from ansible_collections.statewave.kubernetes.plugins.module_utils import diagnose
 from ansible_collections.statewave.kubernetes.plugins.filter import diagnose_findings as findings_filter
 from ansible_collections.statewave.kubernetes.plugins.filter import diagnose_secret_refs as refs_filter
 

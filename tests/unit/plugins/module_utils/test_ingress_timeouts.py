@@ -8,17 +8,11 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 import json
-import os
 import re
-import sys
 
 import pytest
 
-try:
-    from ansible_collections.statewave.kubernetes.plugins.module_utils import ingress_timeouts as it
-except ImportError:  # plain pytest from the repository: the collection is linked under .collections/
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', '..', '.collections'))
-    from ansible_collections.statewave.kubernetes.plugins.module_utils import ingress_timeouts as it
+from ansible_collections.statewave.kubernetes.plugins.module_utils import ingress_timeouts as it
 
 Error = it.IngressTimeoutError
 HOST = 'api.example.com'

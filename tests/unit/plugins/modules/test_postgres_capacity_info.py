@@ -11,14 +11,10 @@ from __future__ import (absolute_import, division, print_function)
 
 __metaclass__ = type
 
-import sys
 from pathlib import Path
 
 import pytest
 
-_COLLECTIONS = Path(__file__).resolve().parents[4] / '.collections'
-if _COLLECTIONS.is_dir() and str(_COLLECTIONS) not in sys.path:
-    sys.path.insert(0, str(_COLLECTIONS))
 
 import psycopg  # noqa: E402
 import yaml  # noqa: E402
