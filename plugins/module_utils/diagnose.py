@@ -31,7 +31,7 @@ LABEL_COMPONENT = 'app.kubernetes.io/component'
 JOB_NAME_LABELS = ('batch.kubernetes.io/job-name', 'job-name')
 
 # Annotation keys that carry a proxy/LB timeout for one of the controllers the ingress role
-# knows (docs/ingress.md). Used to report what is live when no plan can be computed.
+# knows (README, Ingress timeouts). Used to report what is live when no plan can be computed.
 TIMEOUT_ANNOTATION_HINTS = (
     'timeout', 'load-balancer-attributes', 'backend-config', 'serverstransport',
 )
@@ -466,7 +466,7 @@ def _ingress(ctx):
     step = 'apply the ingress role\'s settings: ' + ctx.playbook.format('upgrade.yml')
     if facts.get('ingress_plan_error'):
         ctx.add('warning', 'ingress', 'the inventory\'s ingress settings cannot be translated: {0}'.format(facts['ingress_plan_error']),
-                'fix the ingress_* variables (docs/ingress.md)')
+                'fix the ingress_* variables (README, Ingress timeouts)')
     if not plan or not plan.get('enabled'):
         if not ingresses:
             ctx.add('info', 'ingress', 'no Ingress for the release (ingress_enabled is false): the API is only reachable in the cluster')
