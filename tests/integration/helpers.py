@@ -20,3 +20,16 @@ def wait_for(predicate, what, bound=300, step=1.0):
         if time.monotonic() > deadline:
             raise AssertionError("gave up waiting for %s" % what)
         time.sleep(step)
+
+
+def folded(proc):
+    """The run's output with whitespace folded (the YAML callback wraps long messages)."""
+    return " ".join(proc.stdout.split())
+
+
+def recap(proc, host="local"):
+    """{'ok': n, 'changed': n, 'failed': n, ...} of one host of an ansible-playbook run."""
+    for line in proc.stdout.splitlines():
+        if line.startswith(host + " ") and "ok=" in line:
+            return {k: int(v) for k, v in (p.split("=") for p in line.split()[2:])}
+    raise AssertionError("no recap for %s in output:\n%s" % (host, proc.stdout[-3000:]))

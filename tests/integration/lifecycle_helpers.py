@@ -21,24 +21,13 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from helpers import folded, recap  # noqa: F401 pylint: disable=unused-import  (re-exported for the lifecycle tests)
+
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "tests" / "fixtures" / "charts" / "statewave"
 INSTANCE = "app.kubernetes.io/instance"
 # Records about objects, not objects of the release; they expire on their own (event TTL).
 NOT_RELEASE_OBJECTS = {"events", "events.events.k8s.io"}
-
-
-def folded(proc):
-    """The run's output with whitespace folded (the YAML callback wraps long messages)."""
-    return " ".join(proc.stdout.split())
-
-
-def recap(proc):
-    """{'ok': n, 'changed': n, 'failed': n, ...} of the single host of the run."""
-    for line in proc.stdout.splitlines():
-        if line.startswith("local ") and "ok=" in line:
-            return {k: int(v) for k, v in (p.split("=") for p in line.split()[2:])}
-    raise AssertionError("no recap in output:\n" + proc.stdout[-3000:])
 
 
 class Lifecycle(object):

@@ -18,9 +18,7 @@ import base64
 import datetime
 import json
 import os
-import re
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -31,39 +29,10 @@ import pytest
 import yaml
 
 import pglocal
+from pgvector_helpers import role  # noqa: F401 pylint: disable=unused-import  (a fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 CRD_DIR = ROOT / 'tests' / 'fixtures' / 'crds' / 'cnpg'
-RECAP = re.compile(r'^localhost\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', re.M)
-FACTS = re.compile(r'"msg": "PGVECTOR_FACTS=(\{.*\})"')
-
-
-class Run:
-    def __init__(self, proc):
-        self.rc = proc.returncode
-        self.stdout = proc.stdout
-        m = RECAP.search(proc.stdout)
-        self.recap = dict(zip(('ok', 'changed', 'unreachable', 'failed'), map(int, m.groups()))) if m else None
-        f = FACTS.search(proc.stdout)
-        self.facts = json.loads(json.loads('"%s"' % f.group(1))) if f else None
-
-    def __repr__(self):
-        at = self.stdout.find('[ERROR]')
-        return 'rc=%s recap=%s\n%s' % (self.rc, self.recap, self.stdout[at:at + 3000] if at >= 0 else self.stdout[-3000:])
-
-
-@pytest.fixture
-def role(run_playbook, kubeconfig, tmp_path):
-    inventory = tmp_path / 'inventory.ini'
-    inventory.write_text('localhost ansible_connection=local ansible_python_interpreter=%s\n' % sys.executable)
-
-    def run(role_vars, verbosity=0):
-        extra = {'statewave_kubeconfig': str(kubeconfig)}
-        extra.update(role_vars)
-        return Run(run_playbook('pgvector_role.yml', extra_vars=extra, verbosity=verbosity, inventory=inventory,
-                                env={'ANSIBLE_CALLBACK_RESULT_FORMAT': 'json'}))
-
-    return run
 
 
 @pytest.fixture(scope='module')

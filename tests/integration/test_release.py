@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import wait_for
+from helpers import folded as out, recap, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 FAIL_LABEL = {"statewave.io/test-fail": "true"}
@@ -51,19 +51,6 @@ def release(kubectl, kubeconfig, tmp_path):
 def run(run_playbook, release, **overrides):
     extra = dict(release["vars"], **overrides)
     return run_playbook("release.yml", extra_vars=extra, inventory=ROOT / "inventories/local")
-
-
-def out(proc):
-    """The run's output with whitespace folded (the YAML callback wraps long messages)."""
-    return " ".join(proc.stdout.split())
-
-
-def recap(proc):
-    """{'ok': n, 'changed': n, 'failed': n} for the single host of the run."""
-    for line in proc.stdout.splitlines():
-        if line.startswith("local ") and "ok=" in line:
-            return {k: int(v) for k, v in (p.split("=") for p in line.split()[2:])}
-    raise AssertionError("no recap in output:\n" + proc.stdout[-3000:])
 
 
 def helm_history(kubeconfig, ns):
