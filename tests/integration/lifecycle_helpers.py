@@ -21,7 +21,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from helpers import folded, recap  # noqa: F401 pylint: disable=unused-import  (re-exported for the lifecycle tests)
+# Re-exported for the lifecycle tests.
+from helpers import folded, recap  # noqa: F401 pylint: disable=unused-import
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "tests" / "fixtures" / "charts" / "statewave"

@@ -29,7 +29,8 @@ import pytest
 import yaml
 
 import pglocal
-from pgvector_helpers import role  # noqa: F401 pylint: disable=unused-import  (a fixture)
+# role is a fixture.
+from pgvector_helpers import role  # noqa: F401 pylint: disable=unused-import
 
 ROOT = Path(__file__).resolve().parents[2]
 CRD_DIR = ROOT / 'tests' / 'fixtures' / 'crds' / 'cnpg'

@@ -26,7 +26,8 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 import pglocal
-from pgvector_helpers import role  # noqa: F401 pylint: disable=unused-import  (a fixture)
+# role is a fixture.
+from pgvector_helpers import role  # noqa: F401 pylint: disable=unused-import
 
 
 # ------------------------------------------------------------------------------------------------
