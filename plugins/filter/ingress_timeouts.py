@@ -21,7 +21,9 @@ description:
     (VirtualService), C(gateway-api) (HTTPRoute timeouts), C(envoy-gateway) (BackendTrafficPolicy)."
   - The timeout defaults to 120 seconds and must be at least 60 seconds unless O(_input.allow_short_timeout=true).
   - Invalid input (unknown controller, negative, non-numeric, above the controller's maximum, missing host) fails with a
-    message that names the role variable (C(ingress_*)) and the fix.
+    message that names the role variable (C(ingress_*)) and the fix. The maximum is the controller's own range (ALB
+    4000 s, Azure 86400 s, Kong and HAProxy 2147483 s, GKE 2147483647 s, Gateway API 99999h59m59s), and for
+    controllers that parse the value into a Go C(time.Duration) (Traefik, Contour, Istio, F5 NGINX) 9223372036 s.
   - Pure function; it does not contact the cluster. The companion filters
     P(statewave.kubernetes.ingress_crd_problems#filter) and P(statewave.kubernetes.ingress_stale_objects#filter)
     check CRDs and find objects left behind by a previous controller.
@@ -87,9 +89,12 @@ options:
         type: int
         default: 8100
       traefik_version:
-        description: Traefik version (C(3), C(2.11), ...); selects C(traefik.io) or C(traefik.containo.us).
+        description:
+          - Traefik version (C(3), C(2.11), ...); selects C(traefik.io) or C(traefik.containo.us).
+          - Empty means the major version of the controller alias (C(traefik-v2) is 2, C(traefik-v3) is 3), else 3.
+          - An explicit version that contradicts C(traefik-v2) or C(traefik-v3) is an error.
         type: str
-        default: "3"
+        default: ""
       istio_gateways:
         description: Istio Gateways (C(<namespace>/<name>)) the VirtualService binds to. Required for C(istio).
         type: list

@@ -41,6 +41,9 @@ MINIMUM_TIMEOUT = 60
 GATEWAY_DURATION_RE = re.compile(r'^([0-9]{1,5}(h|m|s|ms)){1,4}$')
 GATEWAY_MAX_SECONDS = 99999 * 3600 + 59 * 60 + 59
 INT32_MAX = 2147483647
+# Go's time.Duration is int64 nanoseconds: at most 9223372036.854775807 s. Traefik, Contour, Istio (protobuf
+# durations converted by its Go control plane) and the F5 NGINX Ingress Controller parse the values into it.
+GO_DURATION_MAX_SECONDS = (2 ** 63 - 1) // 10 ** 9
 
 _DNS_LABEL = r'[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?'
 _HOST_RE = re.compile(r'^(\*\.)?' + _DNS_LABEL + r'(\.' + _DNS_LABEL + r')*$')
@@ -129,30 +132,42 @@ CLEANUP_KINDS = [
 # --------------------------------------------------------------------------------------------
 # Controllers: canonical name -> description. 'routing' is "ingress" when the chart's Ingress
 # carries the traffic, "objects" when an extra routing object (HTTPRoute, HTTPProxy, ...) does.
-# 'max_seconds' is the largest value the controller accepts for any of the timeouts it sets.
+# 'max_seconds' is the largest value the controller accepts for any of the timeouts it sets and
+# 'max_reason' where that maximum comes from (both go into the error message). ingress-nginx
+# takes plain integer seconds and has no maximum here.
 # --------------------------------------------------------------------------------------------
 
+# (maximum in seconds, where it comes from)
+_GO_LIMIT = (GO_DURATION_MAX_SECONDS, 'the largest Go time.Duration, which the controller parses the value into')
+_GATEWAY_LIMIT = (GATEWAY_MAX_SECONDS, 'the largest GEP-2257 duration, 99999h59m59s')
+_INT32_LIMIT = (INT32_MAX, 'timeoutSec is a signed 32-bit integer')
+_HAPROXY_LIMIT = (INT32_MAX // 1000, 'HAProxy keeps timers in signed 32-bit milliseconds')
+# Kong service timeouts are integer milliseconds, 0 .. 2^31-2.
+_KONG_LIMIT = ((INT32_MAX - 1) // 1000, 'Kong timeouts are integer milliseconds up to 2^31-2')
+_NO_LIMIT = (None, None)
+
+
+def _controller(title, routing, limit):
+    return {'title': title, 'routing': routing, 'max_seconds': limit[0], 'max_reason': limit[1]}
+
+
 CONTROLLERS = {
-    'ingress-nginx': {'title': 'ingress-nginx (kubernetes/ingress-nginx)', 'routing': 'ingress', 'max_seconds': None},
-    'f5-nginx': {'title': 'F5 NGINX Ingress Controller, Ingress annotations', 'routing': 'ingress', 'max_seconds': None},
-    'f5-nginx-virtualserver': {'title': 'F5 NGINX Ingress Controller, VirtualServer', 'routing': 'objects', 'max_seconds': None},
-    'traefik': {'title': 'Traefik (Kubernetes Ingress provider + ServersTransport)', 'routing': 'ingress', 'max_seconds': None},
-    'gke': {'title': 'GKE Ingress (BackendConfig)', 'routing': 'ingress', 'max_seconds': INT32_MAX},
-    'gke-gateway': {'title': 'GKE Gateway (HTTPRoute + GCPBackendPolicy)', 'routing': 'objects', 'max_seconds': INT32_MAX},
-    'alb': {'title': 'AWS Load Balancer Controller, ALB Ingress', 'routing': 'ingress', 'max_seconds': 4000},
-    'azure': {'title': 'Azure Application Gateway Ingress Controller', 'routing': 'ingress', 'max_seconds': 86400},
-    # HAProxy keeps timers in signed 32-bit milliseconds.
-    'haproxy': {'title': 'HAProxy Kubernetes Ingress (haproxytech)', 'routing': 'ingress', 'max_seconds': INT32_MAX // 1000},
-    'haproxy-ingress': {'title': 'HAProxy Ingress (jcmoraisjr, haproxy-ingress.github.io)', 'routing': 'ingress',
-                        'max_seconds': INT32_MAX // 1000},
-    # Kong service timeouts are integer milliseconds, 0 .. 2^31-2.
-    'kong': {'title': 'Kong Ingress Controller', 'routing': 'ingress', 'max_seconds': (INT32_MAX - 1) // 1000},
-    'contour': {'title': 'Contour (HTTPProxy)', 'routing': 'objects', 'max_seconds': None},
-    'contour-ingress': {'title': 'Contour (Ingress annotation)', 'routing': 'ingress', 'max_seconds': None},
-    'istio': {'title': 'Istio (VirtualService)', 'routing': 'objects', 'max_seconds': None},
-    'gateway-api': {'title': 'Gateway API (HTTPRoute timeouts)', 'routing': 'objects', 'max_seconds': GATEWAY_MAX_SECONDS},
-    'envoy-gateway': {'title': 'Envoy Gateway (HTTPRoute + BackendTrafficPolicy)', 'routing': 'objects',
-                      'max_seconds': GATEWAY_MAX_SECONDS},
+    'ingress-nginx': _controller('ingress-nginx (kubernetes/ingress-nginx)', 'ingress', _NO_LIMIT),
+    'f5-nginx': _controller('F5 NGINX Ingress Controller, Ingress annotations', 'ingress', _GO_LIMIT),
+    'f5-nginx-virtualserver': _controller('F5 NGINX Ingress Controller, VirtualServer', 'objects', _GO_LIMIT),
+    'traefik': _controller('Traefik (Kubernetes Ingress provider + ServersTransport)', 'ingress', _GO_LIMIT),
+    'gke': _controller('GKE Ingress (BackendConfig)', 'ingress', _INT32_LIMIT),
+    'gke-gateway': _controller('GKE Gateway (HTTPRoute + GCPBackendPolicy)', 'objects', _INT32_LIMIT),
+    'alb': _controller('AWS Load Balancer Controller, ALB Ingress', 'ingress', (4000, 'the ALB idle timeout range is 1-4000 s')),
+    'azure': _controller('Azure Application Gateway Ingress Controller', 'ingress', (86400, 'Application Gateway accepts 1-86400 s')),
+    'haproxy': _controller('HAProxy Kubernetes Ingress (haproxytech)', 'ingress', _HAPROXY_LIMIT),
+    'haproxy-ingress': _controller('HAProxy Ingress (jcmoraisjr, haproxy-ingress.github.io)', 'ingress', _HAPROXY_LIMIT),
+    'kong': _controller('Kong Ingress Controller', 'ingress', _KONG_LIMIT),
+    'contour': _controller('Contour (HTTPProxy)', 'objects', _GO_LIMIT),
+    'contour-ingress': _controller('Contour (Ingress annotation)', 'ingress', _GO_LIMIT),
+    'istio': _controller('Istio (VirtualService)', 'objects', _GO_LIMIT),
+    'gateway-api': _controller('Gateway API (HTTPRoute timeouts)', 'objects', _GATEWAY_LIMIT),
+    'envoy-gateway': _controller('Envoy Gateway (HTTPRoute + BackendTrafficPolicy)', 'objects', _GATEWAY_LIMIT),
 }
 
 ALIASES = {
@@ -162,7 +177,7 @@ ALIASES = {
     'nginx-org': 'f5-nginx',
     'f5-nginx-ingress': 'f5-nginx',
     'virtualserver': 'f5-nginx-virtualserver',
-    'traefik-v2': 'traefik',
+    'traefik-v2': 'traefik',  # these two also set the Traefik major version (TRAEFIK_ALIAS_MAJOR)
     'traefik-v3': 'traefik',
     'gce': 'gke',
     'gke-ingress': 'gke',
@@ -176,6 +191,9 @@ ALIASES = {
     'httproute': 'gateway-api',
     'gateway': 'gateway-api',
 }
+
+# An alias that names a Traefik major version implies ingress_traefik_version; an explicit version must agree.
+TRAEFIK_ALIAS_MAJOR = {'traefik-v2': 2, 'traefik-v3': 3}
 
 # IngressClass spec.controller -> canonical controller name (exact, then prefix match).
 INGRESS_CLASS_CONTROLLERS = [
@@ -415,6 +433,25 @@ def parse_traefik_version(value):
         'ingress_traefik_version: {0!r} is not supported; use "3" (3.x) or a 2.x version from "2.5" on'.format(value))
 
 
+def resolve_traefik_version(value, controller_name=''):
+    """The Traefik (major, minor) from ingress_traefik_version and the controller name as given.
+
+    An empty version means the major version the alias names (``traefik-v2`` -> 2, ``traefik-v3`` -> 3),
+    else 3. An explicit version must agree with such an alias.
+    """
+    alias = _as_str(controller_name, 'ingress_controller').lower()
+    implied = TRAEFIK_ALIAS_MAJOR.get(alias)
+    if not _as_str(value, 'ingress_traefik_version'):
+        return (implied or 3), None
+    version = parse_traefik_version(value)
+    if implied is not None and version[0] != implied:
+        raise IngressTimeoutError(
+            'ingress_controller: {0!r} means Traefik {1}, but ingress_traefik_version is {2!r} (Traefik {3}); make them agree: '
+            'set ingress_controller: traefik and keep ingress_traefik_version, or set ingress_traefik_version to a {1}.x '
+            'version (or leave it empty)'.format(controller_name, implied, value, version[0]))
+    return version
+
+
 def _validate_host(host, var='ingress_host'):
     if not host:
         raise IngressTimeoutError('{0}: required when ingress_enabled is true; set e.g. {0}: statewave.example.com'.format(var))
@@ -532,8 +569,8 @@ def normalize_intent(intent):
         for key in ('timeout', 'connect_timeout', 'idle_timeout'):
             if ctx[key] is not None and ctx[key] > limit:
                 raise IngressTimeoutError(
-                    'ingress_{0}: {1} s is above the {2} maximum of {3} s; set ingress_{0} to {3} or less'.format(
-                        key, ctx[key], spec['title'], limit))
+                    'ingress_{0}: {1} s is above the {2} maximum of {3} s ({4}); set ingress_{0} to {3} or less'.format(
+                        key, ctx[key], spec['title'], limit, spec['max_reason']))
 
     ctx['host'] = _validate_host(_as_str(intent.get('host'), 'ingress_host').lower())
     path = _as_str(intent.get('path'), 'ingress_path', '/') or '/'
@@ -543,7 +580,7 @@ def normalize_intent(intent):
     ctx['tls_secret_name'] = _validate_name(_as_str(intent.get('tls_secret_name'), 'ingress_tls_secret_name'), 'ingress_tls_secret_name')
 
     if ctx['controller'] == 'traefik':
-        ctx['traefik_version'] = parse_traefik_version(intent.get('traefik_version', '3'))
+        ctx['traefik_version'] = resolve_traefik_version(intent.get('traefik_version'), controller)
     if ctx['controller'] == 'istio':
         ctx['istio_gateways'] = _validate_gateways(intent.get('istio_gateways'))
         version = _as_str(intent.get('istio_api_version'), 'ingress_istio_api_version', 'v1') or 'v1'
@@ -681,8 +718,8 @@ def _build_traefik(ctx, plan):
         group = 'traefik.containo.us'
         if minor is None:
             plan['warnings'].append(
-                'ingress_traefik_version "2" without a minor version: using the old API group traefik.containo.us, which every '
-                'Traefik 2.5+ reads; set e.g. ingress_traefik_version: "2.11" to use traefik.io (2.10+)')
+                'Traefik 2 without a minor version: using the old API group traefik.containo.us, which every Traefik 2.5+ '
+                'reads; set e.g. ingress_traefik_version: "2.11" to use traefik.io (2.10+)')
     forwarding = {'responseHeaderTimeout': go_duration(ctx['timeout'])}
     if ctx['connect_timeout'] is not None:
         forwarding['dialTimeout'] = go_duration(ctx['connect_timeout'])

@@ -131,6 +131,31 @@ def test_traefik_servers_transport_referenced_from_the_service_not_a_middleware(
     assert plan['release_values']['ingress']['enabled'] is True
 
 
+@pytest.mark.parametrize('alias,version,group', [
+    ('traefik-v2', None, 'traefik.containo.us'), ('traefik-v2', '', 'traefik.containo.us'),
+    ('traefik-v2', '2.11', 'traefik.io'), ('traefik-v2', '2.9', 'traefik.containo.us'),
+    ('Traefik-V3', None, 'traefik.io'), ('traefik-v3', '3.1', 'traefik.io'),
+    ('traefik', None, 'traefik.io'), ('traefik', '', 'traefik.io'),
+])
+def test_traefik_alias_implies_the_major_version(alias, version, group):
+    plan = plan_for(alias, traefik_version=version)
+    assert plan['controller'] == 'traefik'
+    assert objects_by_kind(plan)['ServersTransport']['apiVersion'] == group + '/v1alpha1'
+    assert plan['required_crds'][0]['name'] == 'serverstransports.' + group
+    # "traefik-v2" alone cannot tell 2.9 from 2.11: it takes the group every 2.5+ reads, and says so
+    assert ('without a minor version' in warnings_text(plan)) == (alias == 'traefik-v2' and not version)
+
+
+@pytest.mark.parametrize('alias,version,major', [('traefik-v2', '3', 2), ('traefik-v2', 'v3.1', 2), ('traefik-v3', '2.9', 3),
+                                                 ('traefik-v3', '2.11', 3)])
+def test_traefik_alias_and_explicit_version_must_agree(alias, version, major):
+    with pytest.raises(Error) as exc:
+        plan_for(alias, traefik_version=version)
+    text = str(exc.value)
+    assert text.startswith("ingress_controller: '{0}' means Traefik {1}, but ingress_traefik_version is '{2}'".format(alias, major, version))
+    assert 'set ingress_controller: traefik' in text
+
+
 def test_traefik_unquoted_yaml_version_hint():
     with pytest.raises(Error, match='YAML reads an unquoted 2.10 as 2.1'):
         plan_for('traefik', traefik_version=2.1)
@@ -186,7 +211,8 @@ def test_alb_range_1_to_4000(seconds, ok):
         assert plan['ingress_annotations']['alb.ingress.kubernetes.io/load-balancer-attributes'].endswith('=%d' % seconds)
     else:
         with pytest.raises(Error, match=r'ingress_timeout: %d s is above the AWS Load Balancer Controller, ALB Ingress maximum '
-                                        r'of 4000 s; set ingress_timeout to 4000 or less' % seconds):
+                                        r'of 4000 s \(the ALB idle timeout range is 1-4000 s\); set ingress_timeout to 4000 or '
+                                        r'less' % seconds):
             plan_for('alb', timeout=seconds)
 
 
@@ -348,6 +374,53 @@ def test_envoy_gateway_backend_traffic_policy():
                                       'tcp': {'connectTimeout': '5s'}}
     # HTTPRoute timeouts would take precedence over the policy, so the route carries none
     assert 'timeouts' not in objs['HTTPRoute']['spec']['rules'][0]
+
+
+# Where each controller that parses durations into Go's time.Duration gets the main timeout.
+GO_DURATION_VALUE = {
+    'traefik': lambda p: objects_by_kind(p)['ServersTransport']['spec']['forwardingTimeouts']['responseHeaderTimeout'],
+    'contour': lambda p: objects_by_kind(p)['HTTPProxy']['spec']['routes'][0]['timeoutPolicy']['response'],
+    'contour-ingress': lambda p: p['ingress_annotations']['projectcontour.io/response-timeout'],
+    'istio': lambda p: objects_by_kind(p)['VirtualService']['spec']['http'][0]['timeout'],
+    'f5-nginx': lambda p: p['ingress_annotations']['nginx.org/proxy-read-timeout'],
+    'f5-nginx-virtualserver': lambda p: objects_by_kind(p)['VirtualServer']['spec']['upstreams'][0]['read-timeout'],
+}
+GO_MAX_SECONDS = 9223372036  # int64 nanoseconds: 9223372036.854775807 s
+
+
+def test_go_duration_maximum_is_what_int64_nanoseconds_hold():
+    assert it.GO_DURATION_MAX_SECONDS == GO_MAX_SECONDS
+    assert GO_MAX_SECONDS * 10 ** 9 <= 2 ** 63 - 1 < (GO_MAX_SECONDS + 1) * 10 ** 9
+
+
+@pytest.mark.parametrize('controller', sorted(GO_DURATION_VALUE))
+def test_go_duration_controllers_accept_the_largest_go_duration(controller):
+    plan = plan_for(controller, timeout=GO_MAX_SECONDS)
+    assert GO_DURATION_VALUE[controller](plan) == '9223372036s'
+
+
+@pytest.mark.parametrize('seconds', [GO_MAX_SECONDS + 1, 10 ** 12])
+@pytest.mark.parametrize('controller', sorted(GO_DURATION_VALUE))
+def test_go_duration_controllers_refuse_what_a_go_duration_cannot_hold(controller, seconds):
+    with pytest.raises(Error) as exc:
+        plan_for(controller, timeout=seconds)
+    assert str(exc.value) == (
+        'ingress_timeout: {0} s is above the {1} maximum of 9223372036 s (the largest Go time.Duration, which the controller '
+        'parses the value into); set ingress_timeout to 9223372036 or less'.format(seconds, it.CONTROLLERS[controller]['title']))
+
+
+@pytest.mark.parametrize('controller,key', [('traefik', 'idle_timeout'), ('traefik', 'connect_timeout'), ('istio', 'connect_timeout'),
+                                            ('contour', 'idle_timeout'), ('f5-nginx', 'connect_timeout')])
+def test_go_duration_maximum_applies_to_connect_and_idle(controller, key):
+    assert plan_for(controller, **{key: GO_MAX_SECONDS})
+    with pytest.raises(Error, match=r'^ingress_{0}: 9223372037 s is above .* maximum of 9223372036 s'.format(key)):
+        plan_for(controller, **{key: GO_MAX_SECONDS + 1})
+
+
+def test_a_duration_string_above_the_go_maximum_is_refused():
+    with pytest.raises(Error, match=r'^ingress_timeout: 9223372037 s is above the Traefik'):
+        plan_for('traefik', timeout='2562047h47m17s')  # 9223372037 s
+    assert GO_DURATION_VALUE['traefik'](plan_for('traefik', timeout='2562047h47m16s')) == '9223372036s'
 
 
 @pytest.mark.parametrize('controller', ['gke', 'gke-gateway'])
