@@ -6,7 +6,9 @@ in the kind scenario; on the local control plane pods never execute."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -21,6 +23,7 @@ class FakeStatewave:
     def __init__(self):
         self.ready = {"status": "ready", "checks": [{"name": "database", "status": "ok"}]}
         self.ready_code = 200
+        self.health_code = 200
         self.migrations = {"current_revision": "0032", "expected_head": "0032", "is_compatible": True,
                            "pending_count": 0, "pending_revisions": [], "summary": "up to date"}
         self.seen_keys = []
@@ -44,7 +47,7 @@ def fake_api():
 
         def do_GET(self):
             if self.path == "/healthz":
-                self._send(200, {"status": "ok"})
+                self._send(state.health_code, {"status": "ok" if state.health_code == 200 else "broken"})
             elif self.path == "/readyz":
                 self._send(state.ready_code, state.ready)
             elif self.path == "/ops/migrations":
@@ -87,7 +90,7 @@ def test_not_ready_fails_with_the_failing_check(run_playbook, fake_api):
     proc = verify(run_playbook, fake_api)
     assert proc.returncode != 0
     out = squash(proc.stdout)
-    assert "/readyz answered 503 with status 'not_ready'" in out
+    assert "/readyz at %s/readyz answered 503 with status 'not_ready'" % fake_api.url in out
     assert "database fail: Postgres unreachable: connection refused" in out
 
 
@@ -112,3 +115,45 @@ def test_api_key_never_in_verbose_output(run_playbook, fake_api):
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert fake_api.seen_keys == [API_KEY]
     assert API_KEY not in proc.stdout
+
+
+def test_healthz_not_200_fails_naming_endpoint_url_and_answer(run_playbook, fake_api):
+    fake_api.health_code = 500
+    proc = verify(run_playbook, fake_api)
+    assert proc.returncode != 0
+    assert '/healthz at %s/healthz: HTTP 500 {"status": "broken"} (expected HTTP 200)' % fake_api.url in squash(proc.stdout)
+
+
+@contextlib.contextmanager
+def closed_port():
+    """A 127.0.0.1 port nothing listens on (bound once to pick it, then closed): connection refused."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    yield port
+
+
+@contextlib.contextmanager
+def silent_port():
+    """A 127.0.0.1 port whose listen backlog accepts the TCP connection, but nothing ever reads
+    the request or answers: a hung server. Only the role's request timeout ends the check."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    try:
+        yield sock.getsockname()[1]
+    finally:
+        sock.close()
+
+
+@pytest.mark.parametrize("server, seen", [
+    (closed_port, "no answer: connection refused (nothing listens there)"),
+    (silent_port, "no answer within 2 s (verify_http_timeout): the request timed out"),
+], ids=["connection-refused", "accepts-but-never-answers"])
+def test_no_answer_fails_naming_endpoint_url_and_why(run_playbook, server, seen):
+    with server() as port:
+        url = "http://127.0.0.1:%d" % port
+        proc = run_playbook("verify_http.yml", extra_vars={"verify_base_url": url, "verify_http_timeout": 2})
+    assert proc.returncode != 0
+    assert "/healthz at %s/healthz: %s (expected HTTP 200)" % (url, seen) in squash(proc.stdout), proc.stdout[-3000:]
