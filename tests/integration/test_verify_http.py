@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import socket
+import subprocess
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+
+from helpers import wait_for
 
 API_KEY = "verify-key-5d4c3b2a1f0e"
 
@@ -157,3 +162,61 @@ def test_no_answer_fails_naming_endpoint_url_and_why(run_playbook, server, seen)
         proc = run_playbook("verify_http.yml", extra_vars={"verify_base_url": url, "verify_http_timeout": 2})
     assert proc.returncode != 0
     assert "/healthz at %s/healthz: %s (expected HTTP 200)" % (url, seen) in squash(proc.stdout), proc.stdout[-3000:]
+
+
+# MOCK of kubectl, for one reason: `kubectl port-forward` needs a pod that really runs, which the
+# local kwok cluster never has. The stand-in records its argv and PID and, like kubectl, prints
+# "Forwarding from" and serves the local port (answering like the API) until it is killed.
+FAKE_KUBECTL = """#!%s
+import json, os, sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+here = os.path.dirname(os.path.abspath(__file__))
+json.dump({"argv": sys.argv[1:], "pid": os.getpid()}, open(os.path.join(here, "seen.json"), "w"))
+port = int(sys.argv[-1].split(":")[0])
+class H(BaseHTTPRequestHandler):
+    def log_message(self, *a):
+        pass
+    def do_GET(self):
+        body = json.dumps({"status": "ok"} if self.path == "/healthz" else {"status": "ready", "checks": []}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+server = HTTPServer(("127.0.0.1", port), H)
+print("Forwarding from 127.0.0.1:%%d -> 8100" %% port, flush=True)
+server.serve_forever()
+"""
+
+
+def ended(pid):
+    """True once the process is gone or a zombie (its parent, timeout(1), may not be reaped here)."""
+    try:
+        with open("/proc/%d/stat" % pid) as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def test_port_forward_is_stopped_by_its_own_pid(run_playbook, tmp_path):
+    fake = tmp_path / "kubectl"
+    fake.write_text(FAKE_KUBECTL % sys.executable)
+    fake.chmod(0o755)
+    with closed_port() as port:
+        # A bystander whose command line matches what a `pkill -f` on the port-forward would match.
+        bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", "port-forward", "--address",
+                                      "127.0.0.1", "-n", "swk-pf", "svc/statewave", "%d:http" % port])
+        try:
+            proc = run_playbook("verify_port_forward.yml", extra_vars={
+                "verify_kubectl_binary": str(fake), "verify_port_forward_local_port": port,
+                "verify_namespace": "swk-pf", "verify_kube_context": "ctx-a", "swk_test_deployment": "statewave"})
+            assert proc.returncode == 0, proc.stdout[-3000:]
+            assert "http: /healthz 200, /readyz 200 (ready)" in squash(proc.stdout)
+            seen = json.loads((tmp_path / "seen.json").read_text())
+            assert seen["argv"] == ["--context=ctx-a", "port-forward", "--address", "127.0.0.1", "-n", "swk-pf",
+                                    "svc/statewave", "%d:http" % port]
+            wait_for(lambda: ended(seen["pid"]), "the forwarding process to end")
+            assert bystander.poll() is None, "a process the role did not start was stopped"
+        finally:
+            bystander.kill()
+            bystander.wait()
