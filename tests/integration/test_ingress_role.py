@@ -242,7 +242,8 @@ def test_invalid_inventory_fails_before_touching_the_cluster(namespace, tmp_path
 
 
 # ------------------------------------------------------------------------------------------------
-# Switching controllers: nothing of the previous controller is left behind.
+# Switching controllers: nothing of the previous controller is left behind, and it is removed only
+# after the release has switched over.
 # ------------------------------------------------------------------------------------------------
 
 def test_switching_controllers_leaves_nothing_behind(namespace, tmp_path):
@@ -277,8 +278,21 @@ def test_switching_controllers_leaves_nothing_behind(namespace, tmp_path):
     policy = h.get_json('httpproxies.projectcontour.io', 'statewave', '-n', namespace)['spec']['routes'][0]['timeoutPolicy']
     assert policy == {'response': '120s'}  # a setting removed from the inventory is removed from the object
 
+    # Mid-switch: what the new controller needs is applied before the release, the old route object is
+    # removed only after it. Here the release fails: the HTTPProxy still routes, the ServersTransport is ready.
+    failed = h.run_role(namespace, tmp_path, dict(base, ingress_controller='traefik', ingress_test_chart=str(tmp_path / 'no-such-chart')))
+    assert failed.rc != 0 and failed.recap and failed.recap['failed'] == 1, failed
+    after_release_task = failed.stdout.split("TASK [Install or upgrade the contract chart with the role's values]", 1)[1]
+    assert 'fatal: [localhost]' in after_release_task.split('TASK [', 1)[0], failed  # the release step is what failed
+    assert 'Delete what the current controller no longer needs' not in failed.text
+    assert h.managed_objects(namespace) == [('httpproxies.projectcontour.io', 'statewave'), ('serverstransports.traefik.io', 'statewave')]
+    assert h.get_json('ingress', 'statewave', '-n', namespace) is None
+    assert annotations(h.get_json('service', 'statewave', '-n', namespace)) == {}
+
+    # The next successful run switches the release, then sweeps the HTTPProxy and the failed attempt's ServersTransport.
     run, svc, ing, objs = step(ingress_controller='ingress-nginx', ingress_connect_timeout=10)
     assert objs == []
+    assert run.stdout.index("TASK [Install or upgrade the contract chart") < run.stdout.index('Delete what the current controller no longer needs')
     assert annotations(ing) == {'nginx.ingress.kubernetes.io/proxy-connect-timeout': '10',
                                 'nginx.ingress.kubernetes.io/proxy-read-timeout': '120',
                                 'nginx.ingress.kubernetes.io/proxy-send-timeout': '120'}
