@@ -9,8 +9,10 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    # Login options shared by the collection's PostgreSQL modules. The names follow
-    # community.postgresql; unset options fall back to the libpq environment variables.
+    # Login options shared by the collection's PostgreSQL modules. The names and aliases follow
+    # community.postgresql (which deprecates the aliases login, host, unix_socket and port for its
+    # 5.0.0; they are accepted here so its login blocks can be reused); unset options fall back to
+    # the libpq environment variables.
     DOCUMENTATION = r'''
 options:
   login_user:
@@ -18,6 +20,7 @@ options:
       - The PostgreSQL role to log in as.
       - If not set, the E(PGUSER) environment variable of the host the module runs on, then V(postgres).
     type: str
+    aliases: [ login ]
   login_password:
     description:
       - The password of O(login_user).
@@ -31,15 +34,18 @@ options:
       - If not set, the E(PGHOST) environment variable, then O(login_unix_socket), then the libpq default
         (a local Unix socket).
     type: str
+    aliases: [ host ]
   login_unix_socket:
     description:
       - Directory of the server's Unix domain socket, used when O(login_host) is not set.
     type: str
+    aliases: [ unix_socket ]
   login_port:
     description:
       - TCP port of the server.
       - If not set, the E(PGPORT) environment variable, then V(5432).
     type: int
+    aliases: [ port ]
   login_db:
     description:
       - The database to connect to.

@@ -68,10 +68,11 @@ ASYNCPG_PGBOUNCER_ADVICE = (
 
 
 class BudgetError(ValueError):
-    """Invalid input. ``param`` names the offending parameter."""
+    """Invalid input. ``param`` names the offending parameter, ``reason`` says what is wrong and the fix."""
 
     def __init__(self, param, message):
         self.param = param
+        self.reason = message
         super(BudgetError, self).__init__('%s: %s' % (param, message))
 
 
@@ -207,7 +208,8 @@ def normalize_plan(plan):
             plan.get('autoscaling_max_replicas', 5), 'autoscaling_max_replicas', 1, MAX_REPLICAS,
             fix='an HPA runs 1 to %d replicas' % MAX_REPLICAS)
         if out['autoscaling_max_replicas'] < out['autoscaling_min_replicas']:
-            raise BudgetError('autoscaling_max_replicas', 'is %d, below autoscaling_min_replicas %d; set max >= min'
+            raise BudgetError('autoscaling_max_replicas', 'is %d, below the HPA minimum %d; set the maximum to at '
+                                                          'least the minimum'
                               % (out['autoscaling_max_replicas'], out['autoscaling_min_replicas']))
         out['replicas'] = out['autoscaling_max_replicas']
     else:
@@ -219,6 +221,8 @@ def normalize_plan(plan):
     parse_surge(out['max_surge'])
     out['distributed_rate_limiter'] = to_bool(plan.get('distributed_rate_limiter', False), 'distributed_rate_limiter')
     out['migration_job'] = to_bool(plan.get('migration_job', True), 'migration_job')
+    out['migration_through_pgbouncer'] = to_bool(plan.get('migration_through_pgbouncer', False),
+                                                 'migration_through_pgbouncer')
     out['other_consumers'] = to_int(plan.get('other_consumers', 0) or 0, 'other_consumers', 0, PG_MAX_CONNECTIONS,
                                     fix='count the connections admin tools, monitoring and other apps open')
     headroom = plan.get('headroom')
@@ -299,7 +303,118 @@ def normalize_facts(facts):
     out['role_exists'] = facts.get('role_exists')
     out['database_exists'] = facts.get('database_exists')
     out['role_is_superuser'] = to_bool(facts.get('role_is_superuser'), 'facts.role_is_superuser')
+    out['planned'] = facts.get('planned') or None
+    if out['planned']:
+        out['notes'].append('budgeted against the planned server (%s), not a measured one: connections that the '
+                            'operator, backups and monitoring will hold there are not known yet, so keep headroom '
+                            'or other_consumers for them' % out['planned'])
     return out
+
+
+def planned_server_facts(planned):
+    """Facts of a server that does not run yet (for example a CloudNativePG Cluster still to be created).
+
+    ``planned`` holds ``max_connections``, optionally ``parameters`` (the postgresql.conf parameters the server
+    will run with; ``superuser_reserved_connections`` and ``reserved_connections`` are read from them),
+    ``postgres_major`` and ``description`` (what the server is, for the messages). PostgreSQL's defaults fill
+    the rest: 3 superuser slots, and from PostgreSQL 16 on 0 reserved slots. Nobody is connected yet, and the
+    role and database have no CONNECTION LIMIT (the collection creates them without one).
+    """
+    if not isinstance(planned, dict):
+        raise BudgetError('planned_server', 'expected a dict with max_connections, got %r' % (planned,))
+    params = planned.get('parameters') or {}
+    if not isinstance(params, dict):
+        raise BudgetError('planned_server.parameters', 'expected a dict of postgresql.conf parameters, got %r'
+                          % (params,))
+    major = planned.get('postgres_major')
+    major = None if major in (None, '') else to_int(major, 'planned_server.postgres_major', 10, 99)
+    max_connections = planned.get('max_connections')
+    if max_connections is None:
+        max_connections = params.get('max_connections')
+    if max_connections is None:
+        raise BudgetError('planned_server.max_connections', 'is missing: say what max_connections the server will run with')
+    facts = {
+        'max_connections': to_int(max_connections, 'planned_server.max_connections', 1, PG_MAX_CONNECTIONS),
+        'superuser_reserved_connections': to_int(params.get('superuser_reserved_connections', 3),
+                                                 'planned_server.parameters.superuser_reserved_connections',
+                                                 0, PG_MAX_CONNECTIONS),
+        'reserved_connections': None,
+        'role_connection_limit': None,
+        'database_connection_limit': None,
+        'connections_other': 0,
+        'connections_other_in_database': 0,
+        'role_is_superuser': False,
+        'planned': planned.get('description') or 'planned server',
+    }
+    if 'reserved_connections' in params:
+        facts['reserved_connections'] = to_int(params['reserved_connections'],
+                                               'planned_server.parameters.reserved_connections', 0, PG_MAX_CONNECTIONS)
+    elif major is None or major >= 16:
+        facts['reserved_connections'] = 0
+    return facts
+
+
+def _image_version(image):
+    """"ghcr.io/cloudnative-pg/pgbouncer:1.23.1" -> "1.23.1"; None without a version tag."""
+    if not image:
+        return None
+    name = str(image).split('@', 1)[0].rsplit('/', 1)[-1]
+    if ':' not in name:
+        return None
+    match = re.match(r'^v?(\d+\.\d+(?:\.\d+)?)', name.split(':', 1)[1])
+    return match.group(1) if match else None
+
+
+def pgbouncer_from_cnpg_pooler(settings):
+    """The PgBouncer settings of a CloudNativePG Pooler, from the pgvector role's variables.
+
+    ``settings``: mode, pooler_enabled, dsn_target, instances, pool_mode, default_pool_size, max_client_conn,
+    max_prepared_statements, parameters (more PgBouncer parameters) and image. Returns {} when the pods do not
+    go through a Pooler (not cnpg mode, no Pooler, or the app DSN pointed at the primary). The dedicated
+    variables win over the same names in ``parameters``, as in the Pooler the pgvector role writes. The version
+    is read from the image tag; with the operator's default image it stays unknown.
+    """
+    settings = dict(settings or {})
+    if settings.get('mode') != 'cnpg' or not to_bool(settings.get('pooler_enabled'), 'pooler_enabled'):
+        return {}
+    if (settings.get('dsn_target') or 'auto') == 'primary':
+        return {}
+    params = dict(settings.get('parameters') or {})
+    out = {'enabled': True}
+    for key in ('reserve_pool_size', 'max_db_connections', 'max_user_connections'):
+        if params.get(key) not in (None, ''):
+            out[key] = params[key]
+    for key in ('pool_mode', 'default_pool_size', 'max_client_conn', 'max_prepared_statements', 'instances'):
+        value = settings.get(key)
+        if value is None and key in params:
+            value = params[key]
+        if value not in (None, ''):
+            out[key] = value
+    out['version'] = _image_version(settings.get('image'))
+    return out
+
+
+INPUT_KEYS = ('replicas', 'autoscaling_enabled', 'autoscaling_min_replicas', 'autoscaling_max_replicas', 'max_surge',
+              'distributed_rate_limiter', 'migration_job', 'migration_through_pgbouncer', 'other_consumers',
+              'headroom', 'pgbouncer')
+
+
+def input_error(args):
+    """The first invalid input of the connection_budget module's arguments (``args``, without facts), or None.
+
+    Runs the same validation as evaluate(), so callers that check inputs before they gather facts (the
+    preflight role) report exactly what the module would refuse. Returns {param, reason, message}.
+    """
+    args = dict(args or {})
+    try:
+        to_ratio(args.get('fail_on', DEFAULT_FAIL_ON), 'fail_on')
+        to_ratio(args.get('pgbouncer_threshold', DEFAULT_PGBOUNCER_THRESHOLD), 'pgbouncer_threshold')
+        normalize_plan(dict((key, args[key]) for key in INPUT_KEYS if key in args))
+        if args.get('planned_server') is not None:
+            planned_server_facts(args['planned_server'])
+    except BudgetError as exc:
+        return {'param': exc.param, 'reason': exc.reason, 'message': str(exc)}
+    return None
 
 
 # ----------------------------------------------------------------------------------------------
@@ -318,15 +433,22 @@ def peak_demand(plan):
         headroom, headroom_source = plan['headroom'], 'set'
     app_pods = pods * per_pod
     bouncer = plan['pgbouncer']
+    # The migration Job either connects to PostgreSQL directly (its own server connection), or,
+    # with the app's DSN pointing at PgBouncer, through the pooler: then it is one more client
+    # there and takes one of the pooled server connections already counted.
+    through_pgbouncer = bool(bouncer['enabled'] and plan.get('migration_through_pgbouncer') and migration)
     if bouncer['enabled']:
         pool = bouncer['default_pool_size'] + bouncer['reserve_pool_size']
         for key in ('max_db_connections', 'max_user_connections'):
             if bouncer[key]:
                 pool = min(pool, bouncer[key])
         app_db = bouncer['instances'] * pool
+        clients = app_pods + (migration if through_pgbouncer else 0)
     else:
         app_db = app_pods
-    app_total = app_db + migration
+        clients = None
+    direct_migration = 0 if through_pgbouncer else migration
+    app_total = app_db + direct_migration
     return {
         'replicas': replicas,
         'surge_pods': surge,
@@ -334,7 +456,10 @@ def peak_demand(plan):
         'connections_per_pod': per_pod,
         'app_pool_connections': app_pods,
         'pgbouncer_server_connections': app_db if bouncer['enabled'] else None,
+        'pgbouncer_client_connections': clients,
         'migration_connections': migration,
+        'migration_path': None if not migration else ('pgbouncer' if through_pgbouncer else 'direct'),
+        'direct_migration_connections': direct_migration,
         'app_connections': app_total,
         'other_consumers': plan['other_consumers'],
         'headroom': headroom,
@@ -378,9 +503,10 @@ def limit_checks(demand, facts, plan, fail_on):
     if facts['role_connection_limit'] is not None and not facts['role_is_superuser']:
         checks.append(_check(
             'role', facts['role_connection_limit'], 0, demand['app_connections'], fail_on,
-            'role %s CONNECTION LIMIT %d usable; needs app %d (%s + migration Job)'
+            'role %s CONNECTION LIMIT %d usable; needs app %d (%s%s)'
             % (facts.get('role') or '(app role)', facts['role_connection_limit'], demand['app_connections'],
-               'PgBouncer server connections' if plan['pgbouncer']['enabled'] else 'pods')))
+               'PgBouncer server connections' if plan['pgbouncer']['enabled'] else 'pods',
+               ' + migration Job' if demand['direct_migration_connections'] else '')))
     if facts['database_connection_limit'] is not None:
         checks.append(_check(
             'database', facts['database_connection_limit'], facts['connections_other_in_database'],
@@ -394,10 +520,12 @@ def limit_checks(demand, facts, plan, fail_on):
     if bouncer['enabled']:
         checks.append(_check(
             'pgbouncer_clients', bouncer['instances'] * bouncer['max_client_conn'], 0,
-            demand['app_pool_connections'], fail_on,
-            '%d PgBouncer instance(s) x max_client_conn %d = %d usable; needs %d pods x %d = %d client connections'
+            demand['pgbouncer_client_connections'], fail_on,
+            '%d PgBouncer instance(s) x max_client_conn %d = %d usable; needs %d pods x %d%s = %d client connections'
             % (bouncer['instances'], bouncer['max_client_conn'], bouncer['instances'] * bouncer['max_client_conn'],
-               demand['pods_at_peak'], demand['connections_per_pod'], demand['app_pool_connections'])))
+               demand['pods_at_peak'], demand['connections_per_pod'],
+               ' + 1 migration Job' if demand['migration_path'] == 'pgbouncer' else '',
+               demand['pgbouncer_client_connections'])))
     return checks
 
 
@@ -474,7 +602,8 @@ def evaluate(plan, facts, fail_on=DEFAULT_FAIL_ON, pgbouncer_threshold=DEFAULT_P
     """Decide whether the planned deployment fits the server. Raises BudgetError on bad input.
 
     Returns a dict: verdict, required, usable, utilisation, binding_limit, peak_connections,
-    largest_fitting_replicas, breakdown, limits, reasons, advice, msg.
+    largest_fitting_replicas, breakdown, limits, reasons, advice, planned (the description of a planned
+    server, see planned_server_facts(), else None), msg.
     """
     fail_on = to_ratio(fail_on, 'fail_on')
     pgbouncer_threshold = to_ratio(pgbouncer_threshold, 'pgbouncer_threshold')
@@ -505,7 +634,10 @@ def evaluate(plan, facts, fail_on=DEFAULT_FAIL_ON, pgbouncer_threshold=DEFAULT_P
         else:
             advice.append('not even 1 replica fits with these settings')
         names = [check['name'] for check in failing]
-        if 'server' in names:
+        if 'server' in names and facts['planned']:
+            advice.append('plan a larger max_connections for the new server, or lower headroom / other_consumers if '
+                          'they are generous')
+        elif 'server' in names:
             advice.append('raise max_connections (needs a PostgreSQL restart), free connections other roles hold, '
                           'or lower headroom / other_consumers if they are generous')
         if 'role' in names:
@@ -538,7 +670,7 @@ def evaluate(plan, facts, fail_on=DEFAULT_FAIL_ON, pgbouncer_threshold=DEFAULT_P
     if plan['autoscaling_enabled']:
         advice.append('budgeted for the HPA maximum (%d) plus surge; autoscaling_min_replicas %d does not change the peak'
                       % (plan['autoscaling_max_replicas'], plan['autoscaling_min_replicas']))
-    if bouncer['enabled'] and plan['migration_job']:
+    if demand['migration_path'] == 'pgbouncer':
         advice.append('run migrations with a direct DSN (statewave_migration_mode: job): through PgBouncer the one-'
                       'transaction migrations hold a pooled server connection for their whole run')
     advice.extend(facts['notes'])
@@ -561,6 +693,7 @@ def evaluate(plan, facts, fail_on=DEFAULT_FAIL_ON, pgbouncer_threshold=DEFAULT_P
         'limits': checks,
         'reasons': reasons,
         'advice': advice,
+        'planned': facts['planned'],
     }
     result['msg'] = summary(result, plan)
     return result
@@ -584,8 +717,12 @@ def _formula(demand, bouncer):
         app = '%d pods (%d %s + %d surge) x %d' % (
             demand['pods_at_peak'], demand['replicas'], 'replica' if demand['replicas'] == 1 else 'replicas',
             demand['surge_pods'], demand['connections_per_pod'])
-    return '%s + %d migration Job + %d other consumers + %d headroom (%s) = %d' % (
-        app, demand['migration_connections'], demand['other_consumers'], demand['headroom'],
+    if demand['migration_path'] == 'pgbouncer':
+        migration = '0 migration Job (through PgBouncer)'
+    else:
+        migration = '%d migration Job' % demand['direct_migration_connections']
+    return '%s + %s + %d other consumers + %d headroom (%s) = %d' % (
+        app, migration, demand['other_consumers'], demand['headroom'],
         demand['headroom_source'], demand['peak_connections'])
 
 
@@ -594,8 +731,9 @@ def summary(result, plan):
     scale = ('HPA max %d' % plan['autoscaling_max_replicas']) if plan['autoscaling_enabled'] \
         else ('%d replica%s' % (plan['replicas'], '' if plan['replicas'] == 1 else 's'))
     utilisation = 'exhausted' if result['utilisation'] is None else '%.0f%%' % (result['utilisation'] * 100)
-    return ('%s: the plan (%s) needs %d connections at peak (%s); binding limit %s: %d of %d usable (%s); '
+    return ('%s: the plan (%s) needs %d connections at peak (%s); binding limit %s: %d of %d usable (%s)%s; '
             'largest replica count that fits: %d' % (
                 result['verdict'].upper(), scale, result['peak_connections'], result['breakdown']['formula'],
                 result['binding_limit'], result['required'], result['usable'], utilisation,
+                ' on the planned server' if result.get('planned') else '',
                 result['largest_fitting_replicas']))

@@ -4,10 +4,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Read the facts a connection budget needs from a PostgreSQL server (psycopg 3).
 
-Login options follow community.postgresql's names (login_host, login_port, login_user,
-login_password, login_db/db, ssl_mode, ca_cert, ssl_cert, ssl_key, connect_params) and fall back
-to the libpq environment (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE,
-PGSSLROOTCERT) when an option is not set. Everything here only reads.
+Login options follow community.postgresql's names and aliases (login_host/host, login_port/port,
+login_user/login, login_password, login_unix_socket/unix_socket, login_db/db, ssl_mode,
+ca_cert/ssl_rootcert, ssl_cert, ssl_key, connect_params) and fall back to the libpq environment
+(PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) when an option is not
+set. Everything here only reads.
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -42,11 +43,13 @@ class CapacityError(Exception):
 def login_argument_spec():
     """Connection options shared by the collection's PostgreSQL modules."""
     return dict(
-        login_user=dict(type='str', fallback=(env_fallback, ['PGUSER'])),
+        # The aliases are community.postgresql's (it deprecates login, host, unix_socket and port for
+        # its 5.0.0; accepting them here lets its tasks' login blocks be reused unchanged).
+        login_user=dict(type='str', aliases=['login'], fallback=(env_fallback, ['PGUSER'])),
         login_password=dict(type='str', no_log=True, fallback=(env_fallback, ['PGPASSWORD'])),
-        login_host=dict(type='str', fallback=(env_fallback, ['PGHOST'])),
-        login_unix_socket=dict(type='str'),
-        login_port=dict(type='int', fallback=(env_fallback, ['PGPORT'])),
+        login_host=dict(type='str', aliases=['host'], fallback=(env_fallback, ['PGHOST'])),
+        login_unix_socket=dict(type='str', aliases=['unix_socket']),
+        login_port=dict(type='int', aliases=['port'], fallback=(env_fallback, ['PGPORT'])),
         login_db=dict(type='str', aliases=['db'], fallback=(env_fallback, ['PGDATABASE'])),
         ssl_mode=dict(type='str', choices=SSL_MODES, fallback=(env_fallback, ['PGSSLMODE'])),
         ca_cert=dict(type='str', aliases=['ssl_rootcert'], fallback=(env_fallback, ['PGSSLROOTCERT'])),
@@ -116,14 +119,27 @@ ROLE_SQL = "SELECT rolconnlimit, rolsuper, rolcanlogin FROM pg_roles WHERE rolna
 
 DATABASE_SQL = "SELECT datconnlimit, datallowconn FROM pg_database WHERE datname = %(db)s"
 
-# Client backends only (not autovacuum, walsenders or background workers), without this session.
+# Client backends (not autovacuum, walsenders or background workers), without this session.
+#
+# A login without pg_read_all_stats (pg_monitor) and not a member of a session's role still gets a
+# row for every backend, but PostgreSQL hides backend_type (with state, query, client address,
+# backend_start, leader_pid) of the sessions of other roles and of the background processes.
+# What stays visible (measured on PostgreSQL 16.2, see the README): pid, datid/datname,
+# usesysid/usename and application_name. The auxiliary processes (checkpointer, background writer,
+# walwriter, autovacuum launcher) have neither a database nor a user, the logical replication
+# launcher has a user but no database, an autovacuum worker a database but no user; a client
+# backend has both. So a hidden row with both a database and a user is counted as a client
+# connection. It may also be a parallel worker or a logical replication worker of another role
+# (they hold worker slots, not connection slots), so a hidden count errs on the safe side.
 ACTIVITY_SQL = (
     "SELECT count(*), "
     "count(*) FILTER (WHERE usename = %(role)s), "
     "count(*) FILTER (WHERE usename IS DISTINCT FROM %(role)s), "
-    "count(*) FILTER (WHERE usename IS DISTINCT FROM %(role)s AND datname = %(db)s) "
+    "count(*) FILTER (WHERE usename IS DISTINCT FROM %(role)s AND datname = %(db)s), "
+    "count(*) FILTER (WHERE backend_type IS NULL) "
     "FROM pg_stat_activity "
-    "WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
+    "WHERE pid <> pg_backend_pid() AND (backend_type = 'client backend' "
+    "OR (backend_type IS NULL AND datid IS NOT NULL AND usesysid IS NOT NULL))"
 )
 
 PGVECTOR_SQL = (
@@ -190,16 +206,19 @@ def gather(params, app_role=None, app_database=None):
                 facts['database_exists'] = True
                 facts['database_connection_limit'] = row[0]
                 facts['database_allows_connections'] = bool(row[1])
-            total, app, other, other_db = _one(conn, ACTIVITY_SQL, {'role': app_role, 'db': database})
+            total, app, other, other_db, hidden = _one(conn, ACTIVITY_SQL, {'role': app_role, 'db': database})
             facts.update({
                 'connections_total': total,
                 'connections_app_role': app if app_role else None,
                 'connections_other': other,
                 'connections_other_in_database': other_db,
+                'connections_hidden': hidden,
             })
-            if not login_super:
-                warnings.append('login user %s is not a superuser: connection counts from pg_stat_activity may '
-                                'miss sessions it cannot see (grant pg_monitor or pg_read_all_stats)' % current_user)
+            if hidden:
+                warnings.append('login user %s may not see the type of %d session(s) of other roles (it lacks '
+                                'pg_monitor / pg_read_all_stats): they are counted as client connections, so a '
+                                'parallel or replication worker among them makes the count a little high; grant '
+                                'pg_monitor to the login user for an exact count' % (current_user, hidden))
             default_version, installed = _one(conn, PGVECTOR_SQL) or (None, None)
             versions = sorted((r[0] for r in conn.execute(PGVECTOR_VERSIONS_SQL).fetchall()), key=_version_key)
         except psycopg.Error as exc:

@@ -18,6 +18,7 @@ description:
   - Returns the connections needed at peak, the connections usable under the tightest limit, the utilisation,
     a verdict V(ok), V(warn) or V(fail), the largest replica count that still fits, and advice in plain language.
   - The module itself does not fail on a V(fail) verdict; test RV(verdict) (the C(preflight) role does).
+  - Instead of measured O(facts), O(planned_server) budgets a server that does not run yet.
   - B(Formula.) Every Statewave pod runs one uvicorn process whose SQLAlchemy pool is fixed in code at
     C(pool_size=5) + C(max_overflow=10), so a pod holds up to B(15) connections under burst (the
     C(STATEWAVE_DATABASE_POOL_*) variables in the upstream docs do not exist). The distributed rate limiter
@@ -29,7 +30,9 @@ description:
   - C(app) = C(pods_at_peak) x C(per_pod) + 1 for the migration Job (alembic holds one connection) when
     O(migration_job) is set. With O(pgbouncer.enabled) the pods talk to PgBouncer, and C(app) is the real server
     connections of PgBouncer instead, C(instances) x the smallest of C(default_pool_size + reserve_pool_size),
-    C(max_db_connections) and C(max_user_connections) (when set), + 1 for the migration Job.
+    C(max_db_connections) and C(max_user_connections) (when set), + 1 for a migration Job that connects directly.
+    A migration Job that goes through PgBouncer (O(migration_through_pgbouncer)) is one more PgBouncer client
+    instead and shares the pooled server connections.
   - C(required) = C(app) + O(other_consumers) + O(headroom), checked against
     C(usable) = C(max_connections) - C(superuser_reserved_connections) - C(reserved_connections) - the connections
     other roles hold now.
@@ -66,8 +69,33 @@ options:
         (PostgreSQL's default 3 is assumed, with a note, when missing), C(reserved_connections), C(role),
         C(role_connection_limit), C(role_is_superuser), C(database), C(database_connection_limit),
         C(connections_other), C(connections_other_in_database). A limit of V(-1) or V(null) means none.
+      - Exactly one of O(facts) and O(planned_server) is required.
     type: dict
-    required: true
+  planned_server:
+    description:
+      - A server that does not run yet (for example a CloudNativePG Cluster the next play creates), instead of
+        O(facts). Nobody is connected to it yet, and the app role and database have no C(CONNECTION LIMIT).
+      - The result says so in RV(planned), RV(msg) and RV(advice), since connections that the operator, backups
+        and monitoring will hold there cannot be measured yet.
+    type: dict
+    suboptions:
+      max_connections:
+        description: The C(max_connections) the server will run with. If not set, C(parameters.max_connections).
+        type: int
+      parameters:
+        description:
+          - The C(postgresql.conf) parameters the server will run with. C(superuser_reserved_connections)
+            (else PostgreSQL's default 3) and C(reserved_connections) (else 0 from PostgreSQL 16 on) are read
+            from them.
+        type: dict
+        default: {}
+      postgres_major:
+        description: The PostgreSQL major version (C(reserved_connections) exists from 16 on).
+        type: int
+      description:
+        description: What the server is, for the messages.
+        type: str
+        default: planned server
   replicas:
     description:
       - Planned Deployment replicas (the chart's C(replicaCount)). Ignored when O(autoscaling_enabled) is set.
@@ -106,6 +134,14 @@ options:
       - Whether a migration Job (the chart's hook Job or the role's own Job) runs while the pods serve; it adds one connection.
     type: bool
     default: true
+  migration_through_pgbouncer:
+    description:
+      - Whether the migration Job connects through PgBouncer (the chart's hook Job uses the app's DSN, which then points
+        at PgBouncer) instead of directly (the C(statewave) role's own Job with the direct DSN).
+      - Only matters with O(pgbouncer.enabled). Through PgBouncer the Job is one more client there and takes one of
+        the pooled server connections (advice then recommends a direct DSN); directly it is one more server connection.
+    type: bool
+    default: false
   other_consumers:
     description:
       - Connections that admin tools, monitoring, backups or other applications will open and that are not connected
@@ -229,6 +265,14 @@ EXAMPLES = r'''
       max_prepared_statements: 200
   register: statewave_budget
 
+- name: Budget a CloudNativePG Cluster that the next play creates
+  statewave.kubernetes.connection_budget:
+    planned_server:
+      max_connections: 200
+      postgres_major: 16
+      description: CloudNativePG Cluster statewave/statewave-db (not created yet)
+    replicas: 3
+
 - name: Plan without a server, from known numbers
   statewave.kubernetes.connection_budget:
     facts:
@@ -305,12 +349,24 @@ breakdown:
       description: Server connections of all PgBouncer instances; V(null) without PgBouncer.
       type: int
       sample: null
+    pgbouncer_client_connections:
+      description: Client connections PgBouncer gets (the pods, plus a migration Job through PgBouncer); V(null) without PgBouncer.
+      type: int
+      sample: null
     migration_connections:
       description: 1 with a migration Job, else 0.
       type: int
       sample: 1
+    migration_path:
+      description: V(direct) or V(pgbouncer) (how the migration Job connects); V(null) without a migration Job.
+      type: str
+      sample: direct
+    direct_migration_connections:
+      description: The migration Job's own server connection (0 when it goes through PgBouncer or there is none).
+      type: int
+      sample: 1
     app_connections:
-      description: Server connections of the application (pods or PgBouncer, plus the migration Job).
+      description: Server connections of the application (pods or PgBouncer, plus a direct migration Job).
       type: int
       sample: 106
     other_consumers:
@@ -378,24 +434,52 @@ limits:
     description:
       description: The numbers in words.
       type: str
-      sample: max_connections 100 - superuser_reserved_connections 3 - reserved_connections 0 = 97 for ordinary roles, ...
+      sample: >-
+        max_connections 100 - superuser_reserved 3 - reserved 0 - in use by other roles 0 = 97 usable;
+        needs app 106 + other consumers 0 + headroom 25 = 131
 reasons:
   description: Why the verdict is not V(ok).
   returned: success
   type: list
   elements: str
-  sample: ["server limit: needs 131 of 97 available (135%, fail_on 100%): ..."]
+  sample:
+    - >-
+      server limit: needs 131 of 97 usable (135%, fail_on 100%): max_connections 100 - superuser_reserved 3 - reserved 0
+      - in use by other roles 0 = 97 usable; needs app 106 + other consumers 0 + headroom 25 = 131
+    - the pods alone may open 105 connections, 105% of max_connections 100 (PgBouncer threshold 70%)
 advice:
   description: What to do, in plain language.
   returned: success
   type: list
   elements: str
-  sample: ["at most 3 replicas fit; lower replicas, or raise the binding limit (server)"]
+  sample:
+    - "at most 3 replicas fit with these settings: lower statewave_replicas, or raise the limit"
+    - >-
+      raise max_connections (needs a PostgreSQL restart), free connections other roles hold, or lower headroom /
+      other_consumers if they are generous
+param:
+  description: On invalid input, the parameter it is about, for example V(replicas) or V(pgbouncer.instances).
+  returned: failure
+  type: str
+  sample: replicas
+reason:
+  description: On invalid input, what is wrong with RV(param) and how to fix it.
+  returned: failure
+  type: str
+  sample: must be at most 1000, got 5000; plan 1 to 1000 replicas
+planned:
+  description: The description of O(planned_server) when the budget was made against a planned server, else V(null).
+  returned: success
+  type: str
+  sample: null
 msg:
   description: One-line summary with the numbers.
   returned: always
   type: str
-  sample: "FAIL: the plan (5 replicas) needs 131 connections at peak (...); binding limit server: 131 of 97 usable (135%); ..."
+  sample: >-
+    FAIL: the plan (5 replicas) needs 131 connections at peak (7 pods (5 replicas + 2 surge) x 15 + 1 migration Job
+    + 0 other consumers + 25 headroom (auto) = 131); binding limit server: 131 of 97 usable (135%); largest replica
+    count that fits: 3
 '''
 
 from ansible.module_utils.basic import AnsibleModule
@@ -403,18 +487,24 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.statewave.kubernetes.plugins.module_utils.connection_budget import (
     BudgetError,
     DEFAULT_MAX_SURGE,
+    INPUT_KEYS,
     evaluate,
-)
-
-PLAN_KEYS = (
-    'replicas', 'autoscaling_enabled', 'autoscaling_min_replicas', 'autoscaling_max_replicas', 'max_surge',
-    'distributed_rate_limiter', 'migration_job', 'other_consumers', 'headroom', 'pgbouncer',
+    planned_server_facts,
 )
 
 
 def main():
     argument_spec = dict(
-        facts=dict(type='dict', required=True),
+        facts=dict(type='dict'),
+        planned_server=dict(
+            type='dict',
+            options=dict(
+                max_connections=dict(type='int'),
+                parameters=dict(type='dict', default={}),
+                postgres_major=dict(type='int'),
+                description=dict(type='str', default='planned server'),
+            ),
+        ),
         replicas=dict(type='int', default=1),
         autoscaling_enabled=dict(type='bool', default=False),
         autoscaling_min_replicas=dict(type='int', default=1),
@@ -422,6 +512,7 @@ def main():
         max_surge=dict(type='raw', default=DEFAULT_MAX_SURGE),
         distributed_rate_limiter=dict(type='bool', default=False),
         migration_job=dict(type='bool', default=True),
+        migration_through_pgbouncer=dict(type='bool', default=False),
         other_consumers=dict(type='int', default=0),
         headroom=dict(type='int'),
         fail_on=dict(type='float', default=1.0),
@@ -443,14 +534,18 @@ def main():
             ),
         ),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
+                           mutually_exclusive=[('facts', 'planned_server')],
+                           required_one_of=[('facts', 'planned_server')])
     params = module.params
-    plan = dict((key, params[key]) for key in PLAN_KEYS)
+    plan = dict((key, params[key]) for key in INPUT_KEYS)
     try:
-        result = evaluate(plan, params['facts'], fail_on=params['fail_on'],
+        facts = params['facts'] if params['facts'] is not None else planned_server_facts(params['planned_server'])
+        result = evaluate(plan, facts, fail_on=params['fail_on'],
                           pgbouncer_threshold=params['pgbouncer_threshold'])
     except BudgetError as exc:
-        module.fail_json(msg='connection_budget: invalid input, nothing was checked: %s' % exc, param=exc.param)
+        module.fail_json(msg='connection_budget: invalid input, nothing was checked: %s' % exc, param=exc.param,
+                         reason=exc.reason)
     module.exit_json(changed=False, **result)
 
 

@@ -54,8 +54,11 @@ notes:
   - Give the password as O(login_password) (from a vault or an AWX credential) or export E(PGPASSWORD) in the
     environment ansible-playbook runs in. Do not set E(PGPASSWORD) with the task C(environment) keyword, Ansible
     shows that on the command line it logs with C(-vvv).
-  - The login user should be a superuser or have C(pg_monitor); otherwise C(pg_stat_activity) may hide
-    sessions of other roles and the module warns.
+  - The login user should be a superuser or have C(pg_monitor) (or C(pg_read_all_stats)). Otherwise PostgreSQL
+    hides the C(backend_type) of other roles' sessions in C(pg_stat_activity); the module then counts every hidden
+    session that has a database and a user as a client connection (auxiliary processes have neither), returns how
+    many in RV(connections_hidden) and warns, since a parallel or logical replication worker of another role
+    would be counted too.
   - Works with PostgreSQL 10 and later; C(reserved_connections) is V(null) before PostgreSQL 16.
 seealso:
   - module: statewave.kubernetes.connection_budget
@@ -191,6 +194,13 @@ connections_other_in_database:
   returned: success
   type: int
   sample: 1
+connections_hidden:
+  description:
+    - Of RV(connections_total), the sessions whose type the login user may not see (other roles' sessions,
+      without C(pg_monitor)); they are counted as client connections. V(0) for a superuser or C(pg_monitor) member.
+  returned: success
+  type: int
+  sample: 0
 pgvector_available:
   description: Whether the C(vector) extension is available on the server.
   returned: success

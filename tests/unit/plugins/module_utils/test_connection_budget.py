@@ -323,11 +323,34 @@ def test_pgbouncer_mode_budgets_server_side_pool_not_pods():
     assert breakdown['pgbouncer_server_connections'] == 60
     assert breakdown['app_connections'] == 61
     assert result['peak_connections'] == 61 + 25
+    assert breakdown['migration_path'] == 'direct'
     clients = check(result, 'pgbouncer_clients')
     assert clients['needed'] == 13 * 15
     assert clients['limit'] == 2000
     assert result['verdict'] == 'ok'
-    assert any('direct DSN' in a for a in result['advice'])
+    # a direct migration Job (statewave_migration_mode: job) is what the advice would ask for
+    assert not any('direct DSN' in a for a in result['advice'])
+
+
+def test_migration_through_pgbouncer_is_a_client_there_not_a_server_connection():
+    # statewave_migration_mode: hook behind PgBouncer: the chart's Job uses the app's DSN.
+    bouncer = dict(GOOD_BOUNCER, default_pool_size=25, reserve_pool_size=5, instances=2, max_client_conn=1000)
+    direct = cb.evaluate({'replicas': 10, 'pgbouncer': bouncer}, big_facts())
+    hook = cb.evaluate({'replicas': 10, 'pgbouncer': bouncer, 'migration_through_pgbouncer': True}, big_facts())
+    assert hook['breakdown']['migration_path'] == 'pgbouncer'
+    assert hook['breakdown']['app_connections'] == 60 == direct['breakdown']['app_connections'] - 1
+    assert check(hook, 'pgbouncer_clients')['needed'] == 13 * 15 + 1 == check(direct, 'pgbouncer_clients')['needed'] + 1
+    assert '+ 0 migration Job (through PgBouncer) +' in hook['breakdown']['formula']
+    assert '+ 1 migration Job' in check(hook, 'pgbouncer_clients')['description']
+    assert any('direct DSN (statewave_migration_mode: job)' in a for a in hook['advice'])
+
+
+def test_migration_path_does_not_matter_without_pgbouncer():
+    plain = cb.evaluate({'replicas': 2}, big_facts())
+    hook = cb.evaluate({'replicas': 2, 'migration_through_pgbouncer': True}, big_facts())
+    assert hook['peak_connections'] == plain['peak_connections']
+    assert hook['breakdown']['migration_path'] == 'direct'
+    assert not any('direct DSN' in a for a in hook['advice'])
 
 
 def test_pgbouncer_max_db_connections_caps_the_pool():
@@ -463,3 +486,145 @@ def test_result_is_plain_data():
     import json
     result = cb.evaluate({'replicas': 2, 'pgbouncer': GOOD_BOUNCER}, DEFAULT_FACTS)
     assert json.loads(json.dumps(result)) == result
+
+
+# ------------------------------------------------------------------------------------------------
+# Input check before facts (the preflight role's connection_budget_input_error filter)
+# ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize('args,param,text', [
+    ({'replicas': 5000}, 'replicas', 'must be at most %d, got 5000' % cb.MAX_REPLICAS),
+    ({'replicas': 0}, 'replicas', 'must be at least 1, got 0'),
+    ({'headroom': -5}, 'headroom', 'must be at least 0, got -5'),
+    ({'fail_on': 1.5}, 'fail_on', 'at most 1 (100%), got 1.5'),
+    ({'pgbouncer_threshold': 0}, 'pgbouncer_threshold', 'greater than 0'),
+    ({'max_surge': 'lots%'}, 'max_surge', 'whole percentage'),
+    ({'autoscaling_enabled': True, 'autoscaling_min_replicas': 4, 'autoscaling_max_replicas': 2},
+     'autoscaling_max_replicas', 'is 2, below the HPA minimum 4'),
+    ({'pgbouncer': {'enabled': True, 'instances': 0}}, 'pgbouncer.instances', 'must be at least 1'),
+    ({'planned_server': {'max_connections': 0}}, 'planned_server.max_connections', 'must be at least 1'),
+])
+def test_input_error_names_what_evaluate_would_refuse(args, param, text):
+    problem = cb.input_error(args)
+    assert problem['param'] == param
+    assert text in problem['reason']
+    assert problem['message'] == '%s: %s' % (param, problem['reason'])
+    # the very same input makes the module's evaluate() fail on the same parameter
+    with pytest.raises(cb.BudgetError) as exc:
+        planned = args.get('planned_server')
+        facts = cb.planned_server_facts(planned) if planned else DEFAULT_FACTS
+        plan = dict((k, v) for k, v in args.items() if k in cb.INPUT_KEYS)
+        cb.evaluate(plan, facts, fail_on=args.get('fail_on', 1.0),
+                    pgbouncer_threshold=args.get('pgbouncer_threshold', 0.7))
+    assert exc.value.param == param
+
+
+def test_input_error_is_none_for_good_input():
+    assert cb.input_error({}) is None
+    assert cb.input_error({'replicas': 3, 'headroom': None, 'fail_on': '90%', 'pgbouncer': {},
+                           'planned_server': None, 'migration_through_pgbouncer': True}) is None
+
+
+# ------------------------------------------------------------------------------------------------
+# A planned server (cnpg mode before the Cluster exists)
+# ------------------------------------------------------------------------------------------------
+def test_planned_server_uses_postgres_defaults_and_says_so():
+    facts = cb.planned_server_facts({'max_connections': 60, 'postgres_major': 16,
+                                     'description': 'CloudNativePG Cluster db/statewave-db, not created yet'})
+    assert facts['superuser_reserved_connections'] == 3 and facts['reserved_connections'] == 0
+    assert facts['connections_other'] == 0 and facts['role_connection_limit'] is None
+    # 60 - 3 = 57 usable: 1 replica (2 pods x 15 + 1 + 10 = 41) fits, 2 (3 x 15 + 1 + 15 = 61) do not
+    one = cb.evaluate({'replicas': 1}, facts)
+    two = cb.evaluate({'replicas': 2}, facts)
+    assert (one['verdict'], one['required'], one['usable']) == ('ok', 41, 57)
+    assert (two['verdict'], two['required'], two['usable']) == ('fail', 61, 57)
+    assert two['largest_fitting_replicas'] == 1
+    assert two['planned'] == 'CloudNativePG Cluster db/statewave-db, not created yet'
+    assert 'usable (107%) on the planned server' in two['msg']
+    assert any('budgeted against the planned server (CloudNativePG Cluster db/statewave-db' in a for a in two['advice'])
+    assert any('plan a larger max_connections' in a for a in two['advice'])
+    assert not any('PostgreSQL restart' in a for a in two['advice'])
+    assert cb.evaluate({'replicas': 1}, DEFAULT_FACTS)['planned'] is None
+
+
+def test_planned_server_reads_reserved_slots_from_its_parameters():
+    facts = cb.planned_server_facts({'parameters': {'max_connections': '120', 'superuser_reserved_connections': '5',
+                                                    'reserved_connections': '4'}})
+    assert (facts['max_connections'], facts['superuser_reserved_connections'], facts['reserved_connections']) == \
+        (120, 5, 4)
+    assert check(cb.evaluate({'replicas': 1}, facts), 'server')['limit'] == 111
+    # the explicit max_connections wins over parameters, as in the Cluster the pgvector role writes
+    assert cb.planned_server_facts({'max_connections': 200, 'parameters': {'max_connections': '50'}})[
+        'max_connections'] == 200
+
+
+def test_planned_server_before_pg16_has_no_reserved_connections():
+    assert cb.planned_server_facts({'max_connections': 100, 'postgres_major': 15})['reserved_connections'] is None
+
+
+@pytest.mark.parametrize('planned,param', [
+    ({}, 'planned_server.max_connections'),
+    ({'max_connections': 'lots'}, 'planned_server.max_connections'),
+    ({'max_connections': 100, 'parameters': {'superuser_reserved_connections': -1}},
+     'planned_server.parameters.superuser_reserved_connections'),
+    ({'max_connections': 100, 'parameters': 'max_connections=100'}, 'planned_server.parameters'),
+    ({'max_connections': 100, 'postgres_major': 'sixteen'}, 'planned_server.postgres_major'),
+    ('200', 'planned_server'),
+])
+def test_bad_planned_server_is_a_clear_error(planned, param):
+    with pytest.raises(cb.BudgetError) as exc:
+        cb.planned_server_facts(planned)
+    assert exc.value.param == param
+
+
+# ------------------------------------------------------------------------------------------------
+# PgBouncer settings from the pgvector role's CloudNativePG Pooler
+# ------------------------------------------------------------------------------------------------
+POOLER = {'mode': 'cnpg', 'pooler_enabled': True, 'dsn_target': 'auto', 'instances': 3, 'pool_mode': 'transaction',
+          'default_pool_size': 40, 'max_client_conn': 1000, 'max_prepared_statements': 200, 'parameters': {},
+          'image': ''}
+
+
+def test_pooler_settings_become_the_budget_pgbouncer_option():
+    out = cb.pgbouncer_from_cnpg_pooler(POOLER)
+    assert out == {'enabled': True, 'instances': 3, 'pool_mode': 'transaction', 'default_pool_size': 40,
+                   'max_client_conn': 1000, 'max_prepared_statements': 200, 'version': None}
+    result = cb.evaluate({'replicas': 4, 'pgbouncer': out}, big_facts())
+    assert result['breakdown']['pgbouncer_server_connections'] == 120
+    assert check(result, 'pgbouncer_clients')['limit'] == 3000
+    # the operator's default image says no version: the budget can only warn about it
+    assert result['verdict'] == 'warn'
+
+
+@pytest.mark.parametrize('image,version', [
+    ('ghcr.io/cloudnative-pg/pgbouncer:1.23.1', '1.23.1'),
+    ('registry.local:5000/pgbouncer:1.22.1-16@sha256:0123abcd', '1.22.1'),
+    ('ghcr.io/cloudnative-pg/pgbouncer:v1.24', '1.24'),
+    ('ghcr.io/cloudnative-pg/pgbouncer:latest', None),
+    ('ghcr.io/cloudnative-pg/pgbouncer@sha256:0123abcd', None),
+    ('', None),
+])
+def test_pooler_version_comes_from_the_image_tag(image, version):
+    assert cb.pgbouncer_from_cnpg_pooler(dict(POOLER, image=image))['version'] == version
+
+
+def test_pooler_parameters_fill_the_other_pool_limits_and_lose_to_the_dedicated_variables():
+    out = cb.pgbouncer_from_cnpg_pooler(dict(POOLER, parameters={
+        'reserve_pool_size': '5', 'max_db_connections': '100', 'default_pool_size': '10', 'server_idle_timeout': '60'}))
+    assert (out['reserve_pool_size'], out['max_db_connections'], out['default_pool_size']) == ('5', '100', 40)
+    assert 'server_idle_timeout' not in out
+    result = cb.evaluate({'replicas': 2, 'pgbouncer': out}, big_facts())
+    assert result['breakdown']['pgbouncer_server_connections'] == 3 * 45
+
+
+@pytest.mark.parametrize('change', [
+    {'mode': 'managed'}, {'mode': 'standalone'}, {'pooler_enabled': False}, {'pooler_enabled': 'false'},
+    {'dsn_target': 'primary'},
+])
+def test_no_pooler_in_front_of_the_pods_means_no_pgbouncer(change):
+    assert cb.pgbouncer_from_cnpg_pooler(dict(POOLER, **change)) == {}
+
+
+def test_pooler_settings_are_validated_like_any_pgbouncer_option():
+    with pytest.raises(cb.BudgetError) as exc:
+        cb.evaluate({'pgbouncer': cb.pgbouncer_from_cnpg_pooler(dict(POOLER, instances=0))}, big_facts())
+    assert exc.value.param == 'pgbouncer.instances'

@@ -110,6 +110,45 @@ def test_bad_input_fails_naming_the_parameter(args, param):
     assert 'nothing was checked' in out.result['msg']
 
 
+def test_bad_input_returns_the_reason_without_the_parameter():
+    out = run({'facts': FACTS, 'headroom': -5})
+    assert out.failed
+    assert out.result['param'] == 'headroom'
+    assert out.result['reason'] == 'must be at least 0, got -5; upstream uses 10 to 25'
+
+
+def test_planned_server_instead_of_facts():
+    out = run({'planned_server': {'max_connections': 60, 'postgres_major': 16, 'description': 'cluster x/y, not yet'},
+               'replicas': 2})
+    assert not out.failed and out.result['changed'] is False
+    assert out.result['verdict'] == 'fail'
+    assert (out.result['required'], out.result['usable']) == (61, 57)
+    assert out.result['planned'] == 'cluster x/y, not yet'
+    assert 'on the planned server' in out.result['msg']
+    assert run({'facts': FACTS}).result['planned'] is None
+
+
+def test_planned_server_errors_name_the_suboption():
+    out = run({'planned_server': {'parameters': {'superuser_reserved_connections': 'x'}, 'max_connections': 50}})
+    assert out.failed and out.result['param'] == 'planned_server.parameters.superuser_reserved_connections'
+
+
+@pytest.mark.parametrize('args', [{}, {'facts': FACTS, 'planned_server': {'max_connections': 100}}])
+def test_exactly_one_of_facts_and_planned_server(args):
+    out = run(args)
+    assert out.failed
+    assert 'facts' in out.result['msg'] and 'planned_server' in out.result['msg']
+
+
+def test_migration_through_pgbouncer_option():
+    bouncer = {'enabled': True, 'version': '1.23.1', 'max_prepared_statements': 200}
+    direct = run({'facts': FACTS, 'pgbouncer': bouncer}).result
+    hook = run({'facts': FACTS, 'pgbouncer': bouncer, 'migration_through_pgbouncer': True}).result
+    assert direct['breakdown']['migration_path'] == 'direct'
+    assert hook['breakdown']['migration_path'] == 'pgbouncer'
+    assert hook['breakdown']['app_connections'] == direct['breakdown']['app_connections'] - 1
+
+
 def test_bad_facts_fail():
     out = run({'facts': {'max_connections': 0}})
     assert out.failed and out.result['param'] == 'facts.max_connections'
@@ -148,8 +187,17 @@ def test_documentation_matches_argument_spec():
     for name, spec in seen['spec'].items():
         assert doc['options'][name]['type'] == spec.get('type', 'str'), name
         assert doc['options'][name].get('default') == spec.get('default'), name
-    assert set(seen['spec']['pgbouncer']['options']) == set(doc['options']['pgbouncer']['suboptions'])
+    assert seen['kwargs']['mutually_exclusive'] == [('facts', 'planned_server')]
+    for option in ('pgbouncer', 'planned_server'):
+        suboptions = doc['options'][option]['suboptions']
+        assert set(seen['spec'][option]['options']) == set(suboptions), option
+        for name, spec in seen['spec'][option]['options'].items():
+            assert suboptions[name]['type'] == spec.get('type', 'str'), (option, name)
+            assert suboptions[name].get('default') == spec.get('default'), (option, name)
     yaml.safe_load(module.EXAMPLES)
     returned = yaml.safe_load(module.RETURN)
     result = run({'facts': FACTS, 'replicas': 2}).result
     assert set(result) - {'changed'} <= set(returned)
+    assert set(result['breakdown']) == set(returned['breakdown']['contains'])
+    failure = run({'facts': FACTS, 'replicas': 0}).result
+    assert set(failure) - {'msg'} <= set(returned)

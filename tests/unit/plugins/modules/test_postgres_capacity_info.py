@@ -84,7 +84,7 @@ def server(**overrides):
         'num': 160002, 'max': 100, 'su': 3, 'reserved': '2', 'user': 'swk_admin',
         'roles': {'statewave': (40, False, True)},
         'databases': {'statewave': (60, True), 'postgres': (-1, True)},
-        'activity': (7, 4, 3, 1),
+        'activity': (7, 4, 3, 1, 0),
         'vector': '0.6.2', 'vector_versions': ['0.6.2', '0.5.1', '0.10.0'],
         'installed': {'statewave': '0.6.2'},
     }
@@ -195,6 +195,56 @@ def test_db_alias_and_unix_socket(fake):
     run({'db': 'other', 'login_unix_socket': '/run/postgresql'})
     kwargs = fake['connects'][0]
     assert kwargs['dbname'] == 'other' and kwargs['host'] == '/run/postgresql'
+
+
+def test_community_postgresql_aliases(fake):
+    # login, host, port and unix_socket: the aliases community.postgresql's login options accept
+    out = run({'login': 'swk_admin', 'host': '10.0.0.5', 'port': 6543, 'login_password': SECRET})
+    assert not out.failed, out.result
+    kwargs = fake['connects'][0]
+    assert (kwargs['user'], kwargs['host'], kwargs['port']) == ('swk_admin', '10.0.0.5', 6543)
+    run({'unix_socket': '/var/run/postgresql'})
+    assert fake['connects'][1]['host'] == '/var/run/postgresql'
+
+
+def test_aliases_match_community_postgresql():
+    try:
+        from ansible_collections.community.postgresql.plugins.module_utils.postgres import postgres_common_argument_spec
+    except ImportError:
+        pytest.skip('community.postgresql is not installed')
+    theirs = postgres_common_argument_spec()
+    ours = pc.login_argument_spec()
+    for name, spec in theirs.items():
+        assert name in ours, name
+        assert set(spec.get('aliases', [])) <= set(ours[name].get('aliases', [])), name
+
+
+@pytest.fixture
+def warnings(monkeypatch):
+    seen = []
+    monkeypatch.setattr(basic.AnsibleModule, 'warn', lambda self, warning: seen.append(warning))
+    return seen
+
+
+def test_hidden_sessions_are_counted_and_warned_about(fake, warnings):
+    # total 9, of which 2 are the app role's and 7 others', 3 of them hidden from the login user
+    fake['server'] = server(activity=(9, 2, 7, 4, 3))
+    r = run(dict(LOGIN, app_role='statewave', app_database='statewave')).result
+    assert (r['connections_other'], r['connections_other_in_database'], r['connections_hidden']) == (7, 4, 3)
+    assert len(warnings) == 1
+    assert 'may not see the type of 3 session(s)' in warnings[0] and 'pg_monitor' in warnings[0]
+
+
+def test_no_warning_when_every_session_is_visible(fake, warnings):
+    r = run(dict(LOGIN, app_role='statewave')).result
+    assert r['connections_hidden'] == 0
+    assert warnings == []
+
+
+def test_activity_query_counts_hidden_client_rows_but_not_background_processes():
+    sql = pc.ACTIVITY_SQL
+    assert "backend_type = 'client backend'" in sql
+    assert 'backend_type IS NULL AND datid IS NOT NULL AND usesysid IS NOT NULL' in sql
 
 
 def test_missing_role_and_database(fake):
