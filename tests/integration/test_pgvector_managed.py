@@ -185,26 +185,30 @@ def test_managed_creates_role_database_extension_and_a_working_dsn(role, names, 
 
 def test_managed_url_encodes_a_given_password_and_reads_it_back(role, names, local_postgres, kubectl):
     pg = local_postgres['pgvector']
-    password = 'p@ss:w/rd%2F?#&= +"\'\\~x'
+    # Reserved characters, and non-ASCII ones (UTF-8 percent-escapes, read back as UTF-8).
+    password = 'p@ss:w/rd%2F?#&= +"\'\\~x-ü€日本'
     first = role(managed_vars(pg, names, pgvector_app_password=password, pgvector_dsn_query={'ssl': 'disable'},
                               pgvector_app_host='db.internal.example', pgvector_app_port=6432))
     assert first.rc == 0, first
     dsn = read_secret(kubectl, names.namespace, 'statewave-database')
     userinfo = dsn.split('://', 1)[1].rsplit('@', 1)[0]
-    assert userinfo == '%s:p%%40ss%%3Aw%%2Frd%%252F%%3F%%23%%26%%3D%%20%%2B%%22%%27%%5C~x' % names.user
+    assert userinfo == ('%s:p%%40ss%%3Aw%%2Frd%%252F%%3F%%23%%26%%3D%%20%%2B%%22%%27%%5C~x-%%C3%%BC%%E2%%82%%AC%%E6%%97%%A5%%E6%%9C%%AC'
+                        % names.user)
     d = parse_dsn(dsn)
     assert (d['password'], d['host'], d['port'], d['query']) == (password, 'db.internal.example', 6432, 'ssl=disable')
     assert first.facts['db_host'] == 'db.internal.example'
     with connect_dsn(dsn, host=pg['host'], port=pg['port']) as conn:
         assert conn.execute("SELECT '[1,1]'::vector <#> '[1,1]'::vector").fetchone()[0] == pytest.approx(-2.0)
 
-    # Without pgvector_app_password the role takes the password back from the DSN (percent-decoded):
-    # nothing changes, in the database or in the Secret. (The query given as a string this time.)
+    # Without pgvector_app_password the role takes the password back from the DSN (percent-decoded as
+    # UTF-8): nothing changes, in the database or in the Secret. (The query given as a string this time.)
     second = role(managed_vars(pg, names, pgvector_dsn_query='ssl=disable',
                                pgvector_app_host='db.internal.example', pgvector_app_port=6432))
     assert second.rc == 0, second
     assert second.recap['changed'] == 0, second
     assert read_secret(kubectl, names.namespace, 'statewave-database') == dsn
+    with connect_dsn(dsn, host=pg['host'], port=pg['port']) as conn:
+        assert conn.execute('SELECT current_user').fetchone() == (names.user,)
 
 
 def test_managed_with_a_provider_admin_that_is_not_superuser(role, names, throwaway_postgres, kubectl):
