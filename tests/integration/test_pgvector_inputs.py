@@ -75,6 +75,14 @@ def run_role(run_playbook, tmp_path):
     pytest.param(dict(MANAGED, pgvector_mode='cnpg', pgvector_cnpg_pooler_enabled=True,
                       pgvector_cnpg_pooler_image='ghcr.io/cloudnative-pg/pgbouncer:1.20.1'),
                  ['pgvector_cnpg_pooler_image must be PgBouncer >= 1.21.0 (is 1.20.1)'], id='old-pgbouncer'),
+    pytest.param(dict(MANAGED, pgvector_mode='cnpg', pgvector_cnpg_install_operator=True,
+                      pgvector_cnpg_operator_chart_version=''),
+                 ['pgvector_cnpg_install_operator is true but pgvector_cnpg_operator_chart_version is empty',
+                  'from https://cloudnative-pg.github.io/charts'], id='operator-chart-unpinned'),
+    pytest.param(dict(MANAGED, pgvector_mode='cnpg', pgvector_cnpg_pooler_enabled=True,
+                      pgvector_cnpg_pooler_max_prepared_statements=0),
+                 ['The Pooler settings do not work for the app: pgvector_cnpg_pooler_max_prepared_statements=0 must be > 0 '
+                  'in transaction mode', '__asyncpg_stmt_N__'], id='pooler-no-prepared-statements'),
     pytest.param(dict(MANAGED, pgvector_mode='cnpg', pgvector_cnpg_image_name='ghcr.io/cloudnative-pg/postgresql:14.18'),
                  ['pgvector_cnpg_image_name=ghcr.io/cloudnative-pg/postgresql:14.18 must have a tag', 'at least 15'],
                  id='cnpg-image-14'),
@@ -83,5 +91,9 @@ def test_bad_input_gives_one_clear_error(run_role, role_vars, expected):
     error = run_role(role_vars)
     for text in expected:
         assert text in error, error[:2000]
+    first_line = error.splitlines()[0]
+    if 'The Pooler settings do not work' in first_line:
+        # only the rule that is broken is named, not every Pooler rule
+        assert '; ' not in first_line and 'must differ' not in first_line, first_line
     # the admin password is never part of an error
     assert MANAGED['pgvector_admin_password'] not in error
