@@ -141,6 +141,7 @@ def test_cnpg_cluster_database_and_pooler_with_simulated_operator_status(role, c
     run = result[0]
     assert run.rc == 0, run
     assert run.recap['failed'] == 0, run
+    assert '<localhost> ESTABLISH LOCAL CONNECTION' in run.stdout  # really -vvv
 
     spec = get(kubectl, 'clusters.postgresql.cnpg.io', 'swk-db', namespace)['spec']
     assert spec['instances'] == 2
@@ -228,8 +229,14 @@ def test_cnpg_operator_from_a_chart_primary_dsn_and_pooler_removal(role, cnpg_cr
         assert secret_data(kubectl, namespace, 'db-url-direct') is not None
 
         # Pooler turned off: the Pooler and the direct Secret go, the app DSN points at the primary.
-        second = role(dict(base, pgvector_cnpg_pooler_enabled=False))
+        # At -vvv: deleting the direct Secret shows nothing of it (the module returns the deleted object).
+        password = secret_data(kubectl, namespace, 'statewave-db-app-credentials')['password']
+        direct_b64 = get(kubectl, 'secret', 'db-url-direct', namespace)['data']['STATEWAVE_DATABASE_URL']
+        second = role(dict(base, pgvector_cnpg_pooler_enabled=False), verbosity=3)
         assert second.rc == 0, second
+        assert '<localhost> ESTABLISH LOCAL CONNECTION' in second.stdout  # really -vvv
+        assert 'TASK [statewave.kubernetes.pgvector : Remove the direct DSN Secret that no pooler needs any more]' in second.stdout
+        assert_secrets_hidden(second.stdout, password, direct_b64)
         assert second.recap['changed'] >= 3, second  # DSN Secret, Pooler removed, direct Secret removed
         assert get(kubectl, 'poolers.postgresql.cnpg.io', 'statewave-db-pooler-rw', namespace) is None
         assert secret_data(kubectl, namespace, 'db-url-direct') is None
@@ -237,11 +244,22 @@ def test_cnpg_operator_from_a_chart_primary_dsn_and_pooler_removal(role, cnpg_cr
         assert dsn.startswith('postgresql+asyncpg://sw_app:')
         assert dsn.endswith('@statewave-db-rw.%s.svc:5432/sw_db?ssl=require' % namespace)
         assert second.facts['direct_secret_name'] == second.facts['secret_name'] == 'db-url'
-        assert 'the app DSN is direct (no pooler)' in second.stdout
+        assert 'the app DSN is direct (no pooler in between)' in second.stdout
 
         third = role(dict(base, pgvector_cnpg_pooler_enabled=False))
         assert third.rc == 0, third
         assert third.recap['changed'] == 0, third
+
+        # Pooler on again, but the app told to go to the primary: the Pooler is there, the one DSN
+        # Secret stays direct and no direct twin is written.
+        fourth = role(dict(base, pgvector_cnpg_pooler_enabled=True, pgvector_cnpg_dsn_target='primary'))
+        assert fourth.rc == 0, fourth
+        assert get(kubectl, 'poolers.postgresql.cnpg.io', 'statewave-db-pooler-rw', namespace) is not None
+        assert secret_data(kubectl, namespace, 'db-url')['STATEWAVE_DATABASE_URL'] == dsn
+        assert secret_data(kubectl, namespace, 'db-url-direct') is None
+        assert fourth.facts['direct_secret_name'] == fourth.facts['secret_name'] == 'db-url'
+        assert fourth.facts['db_host'] == 'statewave-db-rw.%s.svc' % namespace
+        assert 'the app DSN is direct (no pooler in between)' in fourth.stdout
     finally:
         subprocess.run(['helm', 'uninstall', 'cnpg-test', '-n', op_ns, '--kubeconfig', str(kubeconfig)],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
@@ -318,6 +336,7 @@ def test_standalone_pod_pvc_service_and_init_sql(role, namespace, volume, kubect
                  'pgvector_standalone_wait_timeout': 180}
     run = role(role_vars, verbosity=3)
     assert run.rc == 0, run
+    assert '<localhost> ESTABLISH LOCAL CONNECTION' in run.stdout  # really -vvv
     assert 'WARNING: pgvector_mode=standalone runs ONE PostgreSQL pod' in run.stdout
     assert 'dev and staging only' in run.stdout
 
