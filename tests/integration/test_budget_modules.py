@@ -40,6 +40,7 @@ def server(throwaway_postgres_module):
         conn.execute("CREATE DATABASE %s OWNER %s" % (APP_DB, APP_ROLE))
     with pg.connect(dbname=APP_DB) as conn:
         conn.execute("CREATE EXTENSION vector")
+    pg.app_password = app_password  # for the unprivileged login test
     # Connections held open for the whole module: 2 by the app role (the "current deployment"),
     # 4 by another application (2 of them in the app database).
     held = []
@@ -197,3 +198,37 @@ def test_wrong_password_fails_clearly(server, run_playbook, tmp_path):
     assert proc.returncode != 0
     assert wrong not in proc.stdout
     assert "output has been hidden" in proc.stdout  # the task is no_log; the role reports separately
+
+
+def test_unprivileged_login_counts_the_other_roles_held_connections(server, run_playbook, tmp_path):
+    """Logged in as the app role (no superuser, no pg_monitor), as inventories/multicluster does.
+
+    PostgreSQL hides backend_type of the other role's sessions from it, so a filter on
+    backend_type = 'client backend' alone would see none of them.
+    """
+    set_limits(server, -1, -1)
+    with server.connect(dbname="postgres", user=APP_ROLE, password=server.app_password) as conn:
+        naive = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' "
+                             "AND usename <> %s AND pid <> pg_backend_pid()", (APP_ROLE,)).fetchone()[0]
+    assert naive == 0, "the login is privileged after all; this test would prove nothing"
+
+    out = tmp_path / "unprivileged.json"
+    proc = run_playbook("budget_modules.yml", extra_vars={
+        "pg": {"host": "127.0.0.1", "port": server.port, "user": APP_ROLE, "password": server.app_password},
+        "app_role": APP_ROLE, "app_db": APP_DB, "replica_counts": [1], "out": str(out),
+    })
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    assert server.app_password not in proc.stdout
+    capacity = json.loads(out.read_text())["capacity"]
+    privileged = observed(server)
+    assert capacity["login_user"] == APP_ROLE and capacity["login_is_superuser"] is False
+    # the 4 connections other_app holds (2 in the app database), and the app role's own 2
+    assert (capacity["connections_other"], capacity["connections_other_in_database"],
+            capacity["connections_app_role"]) == (privileged["connections_other"],
+                                                  privileged["connections_other_in_database"],
+                                                  privileged["connections_app_role"]) == (4, 2, 2)
+    # the other role's sessions are hidden from this login (its own are not), and it says so
+    assert capacity["connections_hidden"] == 4
+    assert any("may not see the type of 4 session(s)" in w for w in capacity.get("warnings", []))
+    # the server's own background processes are not counted as connections
+    assert capacity["connections_total"] == 6

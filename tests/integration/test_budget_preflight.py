@@ -21,6 +21,8 @@ import pytest
 
 from pathlib import Path
 
+from helpers import folded
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -125,16 +127,124 @@ def test_preflight_passes_when_it_fits_and_the_next_play_runs(local_postgres, ku
 
 def test_site_yml_stops_at_preflight(local_postgres, kubectl, kubeconfig, run_playbook, names):
     site = (ROOT / "playbooks" / "site.yml").read_text()
-    if "statewave.kubernetes.preflight" not in site:
-        pytest.skip("playbooks/site.yml does not run statewave.kubernetes.preflight yet")
+    assert "statewave.kubernetes.preflight" in site, "playbooks/site.yml must run the preflight role"
     ns, release = names
     replicas = never_fitting_replicas(db_limits(local_postgres))
     proc = run_playbook(ROOT / "playbooks" / "site.yml", extra_vars=gate_vars(ns, release, replicas))
     assert proc.returncode != 0
     assert "Connection budget FAIL - nothing was changed" in proc.stdout
+    # In managed mode the pgvector role would change the database (role, database, extension).
+    assert "statewave.kubernetes.pgvector :" not in proc.stdout
+    assert "statewave.kubernetes.statewave :" not in proc.stdout
     assert not namespace_exists(kubectl, ns)
     assert labelled_objects(kubectl, release) == []
     assert not helm_releases(kubeconfig, release)
+
+
+# ------------------------------------------------------------------------------------------------
+# Bad input: one error naming the inventory variable, before any connection, nothing changed
+# ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("bad,text", [
+    ({"statewave_replicas": 5000},
+     "statewave_replicas (preflight_budget_replicas): must be at most 1000, got 5000; plan 1 to 1000 replicas."),
+    ({"preflight_budget_headroom": -5},
+     "preflight_budget_headroom: must be at least 0, got -5; upstream uses 10 to 25."),
+])
+def test_invalid_input_names_the_inventory_variable(local_postgres, kubectl, run_playbook, names, bad, text):
+    ns, release = names
+    proc = run_playbook("preflight_gate.yml", extra_vars=dict(gate_vars(ns, release, 1), **bad))
+    assert proc.returncode != 0
+    out = folded(proc)
+    assert "Invalid connection budget input, nothing was checked or changed: " + text in out
+    assert "Fix it in the inventory" in out
+    assert "Read the PostgreSQL connection facts" not in proc.stdout  # refused before connecting
+    assert "Create the namespace" not in proc.stdout
+    assert not namespace_exists(kubectl, ns)
+    assert labelled_objects(kubectl, release) == []
+
+
+# ------------------------------------------------------------------------------------------------
+# cnpg mode, first deploy: the Cluster does not exist yet, so the budget is made against the plan
+# ------------------------------------------------------------------------------------------------
+CLUSTER_CRD = ROOT / "tests" / "fixtures" / "crds" / "cnpg" / "postgresql.cnpg.io_clusters.yaml"
+
+
+def cnpg_vars(ns, release, replicas, **extra):
+    """cnpg mode with a database login nobody answers: the planned path must not need it."""
+    import pglocal
+
+    values = dict(gate_vars(ns, release, replicas), pgvector_mode="cnpg", pgvector_namespace=ns + "-db",
+                  pgvector_cnpg_max_connections=60, preflight_db_login_port=pglocal.free_port(56300, 56400))
+    values.update(extra)
+    return values
+
+
+def test_cnpg_first_deploy_budgets_the_planned_server(kubectl, run_playbook, names):
+    ns, release = names
+    # 60 - 3 superuser slots = 57 usable: 2 replicas (3 pods x 15 + 1 + 15 = 61) do not fit ...
+    refused = run_playbook("preflight_gate.yml", extra_vars=cnpg_vars(ns, release, 2))
+    assert refused.returncode != 0
+    out = folded(refused)
+    assert ("Planned server (nothing to connect to yet): CloudNativePG Cluster %s-db/statewave-db, not created yet, "
+            "with pgvector_cnpg_max_connections 60" % ns) in out
+    assert "binding limit server: 61 of 57 usable (107%) on the planned server" in out
+    assert "Connection budget FAIL - nothing was changed" in out
+    assert "Could not read the connection facts" not in out
+    assert not namespace_exists(kubectl, ns)
+
+    # ... and through the planned Pooler (3 instances x 5 pooled connections, from the pgvector
+    # role's variables) they do, and the play after preflight runs.
+    passed = run_playbook("preflight_gate.yml", extra_vars=cnpg_vars(
+        ns, release, 2, pgvector_cnpg_pooler_enabled=True, pgvector_cnpg_pooler_instances=3,
+        pgvector_cnpg_pooler_default_pool_size=5, pgvector_cnpg_pooler_image="ghcr.io/cloudnative-pg/pgbouncer:1.23.1"))
+    assert passed.returncode == 0, passed.stdout[-4000:]
+    out = folded(passed)
+    assert ("PgBouncer: 3 instance(s), pool_mode transaction, default_pool_size 5, max_client_conn 1000, "
+            "version 1.23.1 (from the pgvector_cnpg_pooler_* variables)") in out
+    assert ("OK: the plan (2 replicas) needs 30 connections at peak (15 PgBouncer server connections (3 instance(s)) "
+            "+ 0 migration Job (through PgBouncer) + 0 other consumers + 15 headroom (auto) = 30)") in out
+    assert namespace_exists(kubectl, ns)
+
+
+def test_cnpg_with_an_existing_cluster_reads_the_real_server(kubectl, run_playbook, names, tmp_path):
+    # The control: once the Cluster exists, preflight asks its database and does not guess.
+    # (Only the Cluster CRD, the same file the pgvector tests apply; no operator acts on it here.)
+    ns, release = names
+    kubectl("apply", "-f", str(CLUSTER_CRD))
+    kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd/clusters.postgresql.cnpg.io")
+    kubectl("create", "namespace", ns + "-db")
+    try:
+        manifest = tmp_path / "cluster.json"
+        manifest.write_text(json.dumps({"apiVersion": "postgresql.cnpg.io/v1", "kind": "Cluster",
+                                        "metadata": {"name": "statewave-db", "namespace": ns + "-db"},
+                                        "spec": {"instances": 1, "storage": {"size": "1Gi"}}}))
+        kubectl("apply", "-f", str(manifest))
+        refused = run_playbook("preflight_gate.yml", extra_vars=cnpg_vars(ns, release, 1))
+        assert refused.returncode != 0
+        out = folded(refused)
+        assert "Could not read the connection facts from PostgreSQL" in out
+        assert "Planned server" not in out
+        assert not namespace_exists(kubectl, ns)
+    finally:
+        kubectl("delete", "namespace", ns + "-db", "--ignore-not-found", "--wait=false", check=False)
+
+
+def test_multicluster_inventory_budgets_each_region_from_its_pooler(kubeconfig, run_playbook):
+    # The example inventory sets no PgBouncer numbers for the budget, only the pooler's (us-1 has
+    # three instances, eu-1 the group's two); on a first run there is no Cluster yet.
+    suffix = uuid.uuid4().hex[:6]
+    proc = run_playbook("preflight.yml", inventory=ROOT / "inventories" / "multicluster", extra_vars={
+        "statewave_kubeconfig": str(kubeconfig), "statewave_kube_context": "",
+        "vault_pgvector_app_password": "unused-" + suffix, "pgvector_namespace": "swk-mc-" + suffix})
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    out = folded(proc)
+    for instances, pool, hpa_max in ((2, 80, 10), (3, 120, 16)):
+        assert ("PgBouncer: %d instance(s), pool_mode transaction, default_pool_size 40, max_client_conn 1000, "
+                "version 1.25.1 (from the pgvector_cnpg_pooler_* variables, with preflight_budget_pgbouncer over them)"
+                % instances) in out
+        assert "OK: the plan (HPA max %d) needs" % hpa_max in out
+        assert "(%d PgBouncer server connections (%d instance(s)) + 1 migration Job" % (pool, instances) in out
+    assert out.count("Planned server (nothing to connect to yet): CloudNativePG Cluster swk-mc-%s/statewave-db" % suffix) == 2
 
 
 # ------------------------------------------------------------------------------------------------
@@ -201,4 +311,20 @@ def test_scale_rechecks_the_budget_before_changing_the_release(local_postgres, k
     assert "statewave.kubernetes.statewave :" not in refused.stdout  # the release role never started
     assert helm_releases(kubeconfig, release)[release]["revision"] == revision
     assert deployment_replicas(kubectl, ns, release) == 2
+    assert namespace_state(kubectl, ns) == before
+
+    # HPA bounds whose maximum does not fit: refused the same way, and no HPA appears.
+    refused_hpa = run_playbook(ROOT / "playbooks" / "scale.yml", extra_vars=dict(
+        scale_vars, statewave_autoscaling_enabled=True, statewave_autoscaling_min_replicas=2,
+        statewave_autoscaling_max_replicas=too_many))
+    assert refused_hpa.returncode != 0
+    out = folded(refused_hpa)
+    assert "HPA 2-%d replicas for release %s" % (too_many, release) in out
+    assert "Connection budget FAIL - nothing was changed" in out
+    assert "the plan (HPA max %d)" % too_many in out
+    assert "lower statewave_autoscaling_max_replicas" in out
+    assert "statewave.kubernetes.statewave :" not in refused_hpa.stdout
+    assert helm_releases(kubeconfig, release)[release]["revision"] == revision
+    assert deployment_replicas(kubectl, ns, release) == 2
+    assert not [k for k in namespace_state(kubectl, ns) if k.startswith("HorizontalPodAutoscaler/")]
     assert namespace_state(kubectl, ns) == before

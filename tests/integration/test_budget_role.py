@@ -104,9 +104,18 @@ def test_preflight_rejects_inconsistent_hpa_bounds_before_connecting(pg, run_pla
         login_vars(pg), statewave_autoscaling_enabled=True, statewave_autoscaling_min_replicas=4,
         statewave_autoscaling_max_replicas=2))
     assert proc.returncode != 0
-    assert "Replica settings do not make sense" in proc.stdout
+    assert ("statewave_autoscaling_max_replicas (preflight_budget_autoscaling_max_replicas): is 2, below the HPA "
+            "minimum 4; set the maximum to at least the minimum") in " ".join(proc.stdout.split())
     assert "Read the PostgreSQL connection facts" not in proc.stdout
     assert_no_password(proc.stdout, pg.admin_password)
+
+
+def test_preflight_rejects_a_fail_on_above_one_naming_the_variable(pg, run_playbook):
+    proc = run_playbook("preflight_budget.yml", extra_vars=dict(login_vars(pg), preflight_budget_fail_on=1.5))
+    assert proc.returncode != 0
+    assert ("Invalid connection budget input, nothing was checked or changed: preflight_budget_fail_on: must be "
+            "greater than 0 and at most 1 (100%), got 1.5.") in " ".join(proc.stdout.split())
+    assert "Read the PostgreSQL connection facts" not in proc.stdout
 
 
 def test_distributed_rate_limiter_adds_three_per_pod(pg, run_playbook):
