@@ -1,25 +1,42 @@
 # Copyright: statewave.kubernetes contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The verify role's HTTP checks, against a real HTTP server on 127.0.0.1 that answers like the
-Statewave API (/healthz, /readyz, /ops/migrations behind X-API-Key). The app itself only runs
-in the kind scenario; on the local control plane pods never execute."""
+"""The verify role.
+
+HTTP checks against a real HTTP server on 127.0.0.1 started and stopped by the tests, that answers
+like the Statewave API (/healthz, /readyz, /ops/migrations behind X-API-Key), answers 503, or does
+not answer at all (closed port; a port that accepts and never responds). The app itself only runs
+in the kind scenario; on the local control plane pods never execute.
+
+Then one release on the local control plane (site.yml, job migration mode, an ingress-nginx
+Ingress), read by the rest: the summary lines, the role's own migration Job in job mode, the
+in_cluster Job (its spec, its script run for real here against the local server, and how the role
+reads the Job's result, which kwok's pod stages decide), and a real kubectl port-forward that
+cannot reach a kubelet."""
 
 from __future__ import annotations
 
 import contextlib
 import json
+import re
 import os
 import socket
 import subprocess
 import sys
 import threading
+import types
+import uuid
+from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import yaml
 
-from helpers import wait_for
+from helpers import folded, wait_for
+from lifecycle_helpers import Lifecycle
 
 API_KEY = "verify-key-5d4c3b2a1f0e"
+ROOT = Path(__file__).resolve().parents[2]
+PLAYBOOKS = ROOT / "tests" / "integration" / "playbooks"
 
 
 class FakeStatewave:
@@ -153,7 +170,7 @@ def silent_port():
 
 
 @pytest.mark.parametrize("server, seen", [
-    (closed_port, "no answer: connection refused (nothing listens there)"),
+    (closed_port, "no answer: connection refused"),
     (silent_port, "no answer within 2 s (verify_http_timeout): the request timed out"),
 ], ids=["connection-refused", "accepts-but-never-answers"])
 def test_no_answer_fails_naming_endpoint_url_and_why(run_playbook, server, seen):
@@ -220,3 +237,188 @@ def test_port_forward_is_stopped_by_its_own_pid(run_playbook, tmp_path):
         finally:
             bystander.kill()
             bystander.wait()
+
+
+# ------------------------------------------------------------------------------------------------
+# One release on the local control plane, read by the tests below (module scope: one deployment).
+# ------------------------------------------------------------------------------------------------
+INGRESS_HOST = "verify.swk.example"
+
+
+@pytest.fixture(scope="module")
+def served(kubeconfig, local_postgres, ansible_env, tmp_path_factory):
+    """site.yml once (preflight budget, pgvector, ingress, release in job mode, verify). Yields
+    .life (the Lifecycle), .site (site.yml's run), .run(playbook, **vars) and .kubectl(*args)."""
+    tmp = tmp_path_factory.mktemp("verify-served")
+
+    def kubectl(*args, check=True, timeout=120):
+        proc = subprocess.run(["kubectl", "--kubeconfig", str(kubeconfig)] + [str(a) for a in args],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=timeout, check=False)
+        if check and proc.returncode != 0:
+            raise AssertionError("kubectl %s failed: %s" % (" ".join(map(str, args)), proc.stderr))
+        return proc
+
+    def run_playbook(playbook, extra_vars=None, inventory=None, verbosity=0):
+        path = Path(playbook)
+        if not path.is_absolute():
+            path = PLAYBOOKS / path if (PLAYBOOKS / path).exists() else ROOT / path
+        vars_file = tmp / ("vars-%s.json" % uuid.uuid4().hex[:8])
+        fd = os.open(str(vars_file), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(extra_vars or {}, fh)
+        cmd = ["ansible-playbook", str(path), "-i", str(inventory or ROOT / "inventories" / "local"), "-e", "@%s" % vars_file]
+        if verbosity:
+            cmd.append("-" + "v" * verbosity)
+        return subprocess.run(cmd, cwd=str(ROOT), env=ansible_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True, timeout=900, check=False)
+
+    life = Lifecycle(kubectl, kubeconfig, run_playbook, local_postgres["pgvector"], uuid.uuid4().hex[:6])
+    life.vars.update({"statewave_migration_mode": "job", "ingress_enabled": True, "ingress_controller": "ingress-nginx",
+                      "ingress_class_name": "nginx", "ingress_host": INGRESS_HOST})
+    try:
+        life.create()
+        site = life.run("site.yml")
+        assert site.returncode == 0, site.stdout[-4000:]
+
+        def run(playbook, **overrides):
+            return run_playbook(playbook, extra_vars=dict(life.vars, **overrides))
+
+        yield types.SimpleNamespace(life=life, site=site, run=run, kubectl=kubectl)
+    finally:
+        life.cleanup()
+
+
+def summary_lines(proc):
+    """{label: text} of the summary the verify role printed (the YAML result of its debug task)."""
+    lines = proc.stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if "verify : Summarise what is serving]" in line)
+    block = []
+    for line in lines[start + 2:]:
+        if not line.strip():
+            break
+        block.append(line)
+    msg = yaml.safe_load("\n".join(block))["msg"]
+    return {line.split(":", 1)[0]: " ".join(line.split(":", 1)[1].split()) for line in msg}
+
+
+def test_summary_says_what_is_serving_and_no_credential(served):
+    life, site, kubectl = served.life, served.site, served.kubectl
+    summary = summary_lines(site)
+    deploy = json.loads(kubectl("-n", life.ns, "get", "deployment", life.fullname, "-o", "json").stdout)
+    assert summary["release"] == "%s/%s revision 1 (deployed)" % (life.ns, life.release)
+    assert summary["image"] == deploy["spec"]["template"]["spec"]["containers"][0]["image"] == "statewavedev/statewave:1.5.0"
+    assert summary["replicas"] == "%d/%d ready" % (deploy["status"]["readyReplicas"], deploy["spec"]["replicas"])
+    with life.connect() as conn:
+        pgvector = conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'").fetchone()[0]
+        server = conn.execute("SHOW server_version").fetchone()[0].split()[0]
+    assert summary["database"] == "host %s, PostgreSQL %s, pgvector %s" % (life.admin["host"], server, pgvector)
+    # The budget line carries preflight's own verdict and numbers.
+    verdict = re.search(r"(OK|WARN|FAIL): the plan .*?binding limit \S+: (\d+) of (\d+) usable .*?largest replica count "
+                        r"that fits: (\d+)", folded(site))
+    assert verdict, "no budget verdict from preflight"
+    assert summary["budget"] == "%s: %s of %s usable connections at peak, largest fitting replicas %s" % (
+        verdict.group(1).lower(), verdict.group(2), verdict.group(3), verdict.group(4))
+    ingress = json.loads(kubectl("-n", life.ns, "get", "ingress", life.fullname, "-o", "json").stdout)
+    assert ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-read-timeout"] == "120"
+    assert summary["ingress"].startswith("ingress-nginx")
+    assert "timeout 120s" in summary["ingress"] and "nginx.ingress.kubernetes.io/proxy-read-timeout=120" in summary["ingress"]
+    job = json.loads(kubectl("-n", life.ns, "get", "jobs", "-l", "app.kubernetes.io/component=migrate", "-o", "json").stdout)["items"]
+    assert summary["migrations"] == "role Job %s Succeeded (job mode)" % job[0]["metadata"]["name"]
+    assert summary["http"] == "not checked (verify_http_mode: none)"
+    # The DSN and the password are nowhere in the run's output, the summary included.
+    dsn_start = "postgresql+asyncpg://%s:" % life.role
+    assert life.password not in site.stdout and dsn_start not in site.stdout
+
+
+def test_in_cluster_job_spec_its_script_and_how_its_result_is_read(served, fake_api, tmp_path):
+    """kwok completes a Job's Running pod without running it (pod-complete Stage), and fails it
+    under the label statewave.io/test-fail=true with a simulated termination message. So here the
+    role's Job spec is checked as created, its script is run for real with this machine's sh and
+    curl against the local server, and the role's reading of a Complete and of a Failed Job is
+    checked against what kwok's stages set; the real curl-in-a-pod runs in the kind scenario."""
+    life, run, kubectl = served.life, served.run, served.kubectl
+    passed = run("verify_release.yml", verify_http_mode="in_cluster", verify_http_timeout=7)
+    assert passed.returncode == 0, passed.stdout[-4000:]
+    name = re.search(r"answered 200 inside the cluster \(Job (\S+)\)", folded(passed)).group(1)
+    job = json.loads(kubectl("-n", life.ns, "get", "job", name, "-o", "json").stdout)
+    assert job["metadata"]["labels"]["app.kubernetes.io/component"] == "verify"
+    assert job["spec"]["backoffLimit"] == 0 and job["spec"]["ttlSecondsAfterFinished"] == 600
+    pod = job["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    env = {e["name"]: e["value"] for e in container["env"]}
+    assert env == {"VERIFY_BASE_URL": "http://%s.%s.svc:8100" % (life.fullname, life.ns), "VERIFY_TIMEOUT": "7",
+                   "VERIFY_REQUIRE_READY": "false"}
+    assert pod["restartPolicy"] == "Never" and container["terminationMessagePolicy"] == "FallbackToLogsOnError"
+    assert container["image"] == "curlimages/curl:8.10.1" and container["command"][:2] == ["sh", "-c"]
+    # The pod is not one of the Service's endpoints.
+    selector = json.loads(kubectl("-n", life.ns, "get", "service", life.fullname, "-o", "json").stdout)["spec"]["selector"]
+    assert not set(selector.items()) <= set(job["spec"]["template"]["metadata"]["labels"].items())
+
+    def script(base_url, **extra):
+        proc_env = dict(os.environ, TMPDIR=str(tmp_path), **dict(env, VERIFY_BASE_URL=base_url, **extra))
+        return subprocess.run(container["command"], env=proc_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True, timeout=120, check=False)
+
+    ok = script(fake_api.url)
+    assert ok.returncode == 0 and "/readyz at %s/readyz: HTTP 200" % fake_api.url in ok.stdout, ok.stdout
+    fake_api.ready = {"status": "degraded", "checks": [{"name": "llm", "status": "degraded"}]}
+    assert script(fake_api.url).returncode == 0
+    strict = script(fake_api.url, VERIFY_REQUIRE_READY="true")
+    assert strict.returncode == 1 and "/readyz at %s/readyz: HTTP 200 but not ready" % fake_api.url in strict.stdout
+    fake_api.ready_code, fake_api.ready = 503, {"status": "not_ready", "checks": [{"name": "database", "status": "fail"}]}
+    not_ready = script(fake_api.url)
+    assert not_ready.returncode == 1
+    assert '/readyz at %s/readyz: HTTP 503 {"status": "not_ready"' % fake_api.url in not_ready.stdout
+    with closed_port() as port:
+        refused = script("http://127.0.0.1:%d" % port)
+    assert refused.returncode == 1 and "/healthz at http://127.0.0.1:%d/healthz: no answer (curl: (7)" % port in refused.stdout
+
+    failed = run("verify_release.yml", verify_http_mode="in_cluster", verify_in_cluster_pod_labels={"statewave.io/test-fail": "true"})
+    assert failed.returncode != 0
+    message = re.search(r"In-cluster check Job %s/(\S+) failed \(BackoffLimitExceeded[^)]*\) checking "
+                        r"http://%s\.%s\.svc:8100/healthz and /readyz: simulated failure \(pod label statewave.io/test-fail=true\)\. "
+                        r"See kubectl -n %s logs job/(\S+)" % (life.ns, life.fullname, life.ns, life.ns), folded(failed))
+    assert message and message.group(1) == message.group(2), failed.stdout[-3000:]
+
+
+def test_real_port_forward_to_a_pod_that_does_not_run_fails_with_kubectls_words(served):
+    """Real kubectl, apiserver and kwok's kubelet endpoint, which forwards nothing: kubectl listens,
+    then loses the first connection. The failure names the check and quotes kubectl."""
+    life, run = served.life, served.run
+    with closed_port() as port:
+        proc = run("verify_release.yml", verify_http_mode="port_forward", verify_port_forward_local_port=port)
+    assert proc.returncode != 0
+    text = folded(proc)
+    assert "/healthz at http://127.0.0.1:%d/healthz: no answer" % port in text, proc.stdout[-3000:]
+    assert "kubectl port-forward said: Forwarding from 127.0.0.1:%d -> 8100" % port in text
+    assert "no forward found for port 8100" in text
+
+
+def test_job_mode_needs_a_successful_role_job_for_the_serving_image(served):
+    life, run, kubectl = served.life, served.run, served.kubectl
+    hook = run("verify_release.yml", verify_migration_mode="hook")
+    assert hook.returncode != 0
+    assert ("Release %s/%s revision 1 has no migration hook Job (verify_migration_mode is 'hook')" % (life.ns, life.release)
+            in folded(hook))
+
+    job = json.loads(kubectl("-n", life.ns, "get", "jobs", "-l", "app.kubernetes.io/component=migrate", "-o", "json").stdout)["items"][0]
+    kubectl("-n", life.ns, "delete", "job", job["metadata"]["name"], "--wait=true")
+    missing = run("verify_release.yml")
+    assert missing.returncode != 0
+    assert ("No migration Job of the statewave role (job mode) ran for the image now serving, statewavedev/statewave:1.5.0, in %s"
+            % life.ns) in folded(missing)
+
+    # A failed run of the migrations for the serving image (kwok fails pods with this label).
+    failing = {"apiVersion": "batch/v1", "kind": "Job",
+               "metadata": {"name": "%s-migrate-manual" % life.fullname, "namespace": life.ns, "labels": job["metadata"]["labels"]},
+               "spec": {"backoffLimit": 0, "template": {
+                   "metadata": {"labels": {"statewave.io/test-fail": "true"}},
+                   "spec": {"restartPolicy": "Never", "containers": [
+                       {"name": "migrate", "image": "statewavedev/statewave:1.5.0", "command": ["alembic", "upgrade", "head"]}]}}}}
+    subprocess.run(["kubectl", "--kubeconfig", str(life.kubeconfig), "apply", "-f", "-"], input=json.dumps(failing), text=True,
+                   check=True, stdout=subprocess.DEVNULL, timeout=120)
+    kubectl("-n", life.ns, "wait", "--for=condition=Failed", "job/%s" % failing["metadata"]["name"], "--timeout=300s", timeout=320)
+    failed = run("verify_release.yml")
+    assert failed.returncode != 0
+    assert ("Migration Job %s/%s for statewavedev/statewave:1.5.0 has not succeeded: BackoffLimitExceeded"
+            % (life.ns, failing["metadata"]["name"])) in folded(failed), failed.stdout[-3000:]
