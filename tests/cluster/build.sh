@@ -21,6 +21,7 @@ k8s_dir="$cache/bin/kubernetes-$K8S_VERSION"
 etcd_dir="$cache/bin/etcd-$ETCD_VERSION"
 kwok_dir="$cache/bin/kwok-$KWOK_VERSION"
 helm_dir="$cache/bin/helm-$HELM_VERSION"
+registry_dir="$cache/bin/registry-$REGISTRY_VERSION"
 
 build_kubernetes() {
   local bins=(kube-apiserver kube-controller-manager kube-scheduler kubectl) missing=0 b
@@ -101,6 +102,22 @@ build_helm() {
   rm -rf "$helm_dir"; mv "$helm_dir.tmp" "$helm_dir"
 }
 
+# The CNCF distribution registry: only the integration tests use it (an OCI chart source on
+# 127.0.0.1, tests/integration/chart_source_helpers.py); make up does not build it.
+build_registry() {
+  [ -x "$registry_dir/registry" ] && return 0
+  log "building the OCI registry $REGISTRY_VERSION"
+  local w; w="$(mktemp -d)"; trap 'rm -rf "$w"' RETURN
+  (
+    cd "$w"
+    go mod init swk/registry-build >/dev/null 2>&1
+    go get "github.com/distribution/distribution/v3/cmd/registry@$REGISTRY_VERSION"
+    mkdir -p "$registry_dir.tmp"
+    go build -trimpath -ldflags "-s -w" -o "$registry_dir.tmp/registry" github.com/distribution/distribution/v3/cmd/registry
+  )
+  rm -rf "$registry_dir"; mv "$registry_dir.tmp" "$registry_dir"
+}
+
 # Sources of the kwok module (its default Stage files are read from here at start time).
 fetch_kwok_source() {
   go mod download "sigs.k8s.io/kwok@$KWOK_VERSION" >/dev/null
@@ -110,8 +127,9 @@ start=$(date +%s)
 what="${1:-all}"
 case "$what" in
   helm) build_helm ;;
+  registry) build_registry; echo "$registry_dir/registry"; exit 0 ;;
   all) build_helm; build_kwok; fetch_kwok_source; build_etcd; build_kubernetes ;;
-  *) echo "usage: $0 [all|helm]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|helm|registry]" >&2; exit 2 ;;
 esac
 log "done in $(( $(date +%s) - start ))s; cache: $cache"
 echo "$cache/bin"

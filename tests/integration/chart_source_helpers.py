@@ -6,7 +6,7 @@ chart (tests/fixtures/charts/statewave) inside the test's tmp directory and remo
 * ``git_chart_repo``: a local git repository with the chart at helm/statewave, one commit.
 * ``chart_repo_server``: ``helm package`` + ``helm repo index``, served by Python's http.server.
 * ``oci_registry``: the CNCF distribution registry (built once from the Go module proxy into
-  $SWK_CACHE_DIR/bin/registry-<version>, like tests/cluster/build.sh builds the cluster), with
+  $SWK_CACHE_DIR/bin/registry-<version> by ``tests/cluster/build.sh registry``), with
   TLS from a throwaway CA; ``helm push`` puts the packaged chart into it. Helm is told to trust
   the CA through SSL_CERT_FILE, so the role needs no insecure or plain-HTTP switch.
 """
@@ -22,7 +22,6 @@ import os
 import shutil
 import socket
 import subprocess
-import tempfile
 import threading
 from pathlib import Path
 
@@ -32,8 +31,6 @@ from helpers import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "tests" / "fixtures" / "charts" / "statewave"
-REGISTRY_MODULE = "github.com/distribution/distribution/v3"
-REGISTRY_VERSION = "v3.1.2"
 
 
 class SourceUnavailable(Exception):
@@ -123,35 +120,14 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 # ------------------------------------------------------------------------------ OCI registry
 
 
-def cache_dir():
-    return Path(os.environ.get("SWK_CACHE_DIR") or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "statewave-kubernetes")
-
-
 def registry_binary():
-    """The registry binary, built from the Go module proxy on first use (a few minutes on 2 cores)."""
-    cache = cache_dir()
-    binary = cache / "bin" / ("registry-%s" % REGISTRY_VERSION) / "registry"
-    if binary.is_file() and os.access(str(binary), os.X_OK):
-        return binary
-    go = shutil.which("go")
-    if not go:
-        raise SourceUnavailable("go is not on PATH, so the OCI registry (%s %s) cannot be built" % (REGISTRY_MODULE, REGISTRY_VERSION))
-    env = dict(os.environ, GOMODCACHE=str(cache / "go" / "mod"), GOCACHE=str(cache / "go" / "build"), GOTOOLCHAIN="local",
-               GOWORK="off", GOFLAGS="-mod=mod -buildvcs=false", CGO_ENABLED="0")
-    staging = binary.parent.with_name(binary.parent.name + ".tmp")
-    shutil.rmtree(str(staging), ignore_errors=True)
-    staging.mkdir(parents=True)
-    with tempfile.TemporaryDirectory() as work:
-        try:
-            run(go, "mod", "init", "swk/registry-build", cwd=work, env=env)
-            run(go, "get", "%s/cmd/registry@%s" % (REGISTRY_MODULE, REGISTRY_VERSION), cwd=work, env=env, timeout=1200)
-            run(go, "build", "-trimpath", "-ldflags", "-s -w", "-o", staging / "registry", "%s/cmd/registry" % REGISTRY_MODULE,
-                cwd=work, env=env, timeout=3600)
-        except AssertionError as exc:
-            raise SourceUnavailable("building the OCI registry failed: %s" % exc) from exc
-    shutil.rmtree(str(binary.parent), ignore_errors=True)
-    staging.rename(binary.parent)
-    return binary
+    """The registry binary: tests/cluster/build.sh registry builds it once from the Go module proxy
+    (a few minutes on 2 cores; the test command's build stage does it) and prints its path."""
+    try:
+        out = run("bash", ROOT / "tests" / "cluster" / "build.sh", "registry", timeout=3600)
+    except AssertionError as exc:
+        raise SourceUnavailable("building the OCI registry (tests/cluster/build.sh registry) failed: %s" % exc) from exc
+    return Path(out.strip().splitlines()[-1])
 
 
 def _throwaway_ca(base):
