@@ -8,6 +8,8 @@
 #   cluster.sh status   exit 0 when the API server answers /readyz
 #
 # kubeconfig: $SWK_KUBECONFIG (.cache/state/kubeconfig). Test labels: see stage-test-fail.yaml.
+# kwok's ClusterPortForward kind is served as a CRD: a test that creates one for its namespace makes
+# `kubectl port-forward` to that namespace's pods reach a server of its own on 127.0.0.1.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=/dev/null
@@ -39,6 +41,8 @@ options:
   kubeVersion: $K8S_VERSION
   kubeAdmission: true
   kubeAuthorization: true
+  enableCRDs:
+    - ClusterPortForward
   kubeApiserverBinary: $SWK_BIN/kubernetes-$K8S_VERSION/kube-apiserver
   kubeControllerManagerBinary: $SWK_BIN/kubernetes-$K8S_VERSION/kube-controller-manager
   kubeSchedulerBinary: $SWK_BIN/kubernetes-$K8S_VERSION/kube-scheduler

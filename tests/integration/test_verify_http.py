@@ -10,8 +10,8 @@ in the kind scenario; on the local control plane pods never execute.
 Then one release on the local control plane (site.yml, job migration mode, an ingress-nginx
 Ingress), read by the rest: the summary lines, the role's own migration Job in job mode, the
 in_cluster Job (its spec, its script run for real here against the local server, and how the role
-reads the Job's result, which kwok's pod stages decide), and a real kubectl port-forward that
-cannot reach a kubelet."""
+reads the Job's result, which kwok's pod stages decide), and a real kubectl port-forward through
+kwok's kubelet endpoint: with nothing to forward to, and forwarded to the local server."""
 
 from __future__ import annotations
 
@@ -392,6 +392,42 @@ def test_real_port_forward_to_a_pod_that_does_not_run_fails_with_kubectls_words(
     assert "/healthz at http://127.0.0.1:%d/healthz: no answer" % port in text, proc.stdout[-3000:]
     assert "kubectl port-forward said: Forwarding from 127.0.0.1:%d -> 8100" % port in text
     assert "no forward found for port 8100" in text
+
+
+def test_real_port_forward_through_kwok_reaches_the_server_standing_in_for_the_pod(served, fake_api):
+    """The port_forward mode end to end with real parts: the role's kubectl port-forward, the API
+    server's portforward subresource and kwok's kubelet endpoint. kwok forwards the pod's port 8100
+    to the local server because of a ClusterPortForward (kwok.x-k8s.io, served as a CRD by
+    tests/cluster/cluster.sh) for this namespace; the server stands in for the Statewave
+    container, which never runs on kwok."""
+    life, run, kubectl = served.life, served.run, served.kubectl
+    name = "swk-verify-%s" % life.ns
+    forward = {"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "ClusterPortForward", "metadata": {"name": name},
+               "spec": {"selector": {"matchNamespaces": [life.ns]},
+                        "forwards": [{"ports": [8100],
+                                      "target": {"address": "127.0.0.1", "port": int(fake_api.url.rsplit(":", 1)[1])}}]}}
+    subprocess.run(["kubectl", "--kubeconfig", str(life.kubeconfig), "apply", "-f", "-"], input=json.dumps(forward),
+                   text=True, check=True, stdout=subprocess.DEVNULL, timeout=120)
+    try:
+        with closed_port() as port:
+            passed = run("verify_release.yml", verify_http_mode="port_forward", verify_port_forward_local_port=port,
+                         verify_api_key=API_KEY)
+        assert passed.returncode == 0, passed.stdout[-4000:]
+        assert summary_lines(passed)["http"] == "/healthz 200, /readyz 200 (ready), schema 0032 (head)"
+        assert fake_api.seen_keys == [API_KEY], "the API key did not travel through the port-forward"
+        assert API_KEY not in passed.stdout
+
+        fake_api.ready_code = 503
+        fake_api.ready = {"status": "not_ready", "checks": [{"name": "database", "status": "fail", "detail": "pool exhausted"}]}
+        with closed_port() as port:
+            failed = run("verify_release.yml", verify_http_mode="port_forward", verify_port_forward_local_port=port)
+        assert failed.returncode != 0
+        text = folded(failed)
+        assert "/readyz at http://127.0.0.1:%d/readyz answered 503 with status 'not_ready'" % port in text, failed.stdout[-3000:]
+        assert "database fail: pool exhausted" in text
+        assert "kubectl port-forward said: Forwarding from 127.0.0.1:%d -> 8100" % port in text
+    finally:
+        kubectl("delete", "clusterportforward", name, "--ignore-not-found", "--wait=true")
 
 
 def test_job_mode_needs_a_successful_role_job_for_the_serving_image(served):
