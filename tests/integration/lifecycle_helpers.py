@@ -77,8 +77,11 @@ class Lifecycle(object):
         secret = {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
                   "metadata": {"name": self.dsn_secret, "namespace": self.ns},
                   "stringData": {"STATEWAVE_DATABASE_URL": dsn}}
-        # On stdin, not the command line.
-        subprocess.run(["kubectl", "--kubeconfig", str(self.kubeconfig), "apply", "-f", "-"], input=json.dumps(secret),
+        self.apply(secret)
+
+    def apply(self, obj):
+        """kubectl apply of one object, given on stdin (never on the command line: it may hold a secret)."""
+        subprocess.run(["kubectl", "--kubeconfig", str(self.kubeconfig), "apply", "-f", "-"], input=json.dumps(obj),
                        text=True, check=True, stdout=subprocess.DEVNULL, timeout=120)
 
     def rows(self):

@@ -6,9 +6,6 @@ and its data, changes nothing without the confirmation, and a second run changes
 
 from __future__ import annotations
 
-import json
-import subprocess
-
 # The fixtures (lifecycle, installed) are used by name.
 from lifecycle_helpers import CHART, folded, installed, lifecycle, recap  # noqa: F401 pylint: disable=unused-import
 
@@ -28,8 +25,7 @@ def add_leftovers(life):
            "spec": {"backoffLimit": 0, "template": {
                "metadata": {"labels": {"app.kubernetes.io/instance": life.release, "app.kubernetes.io/component": "migrate"}},
                "spec": {"restartPolicy": "Never", "containers": [{"name": "migrate", "image": "statewavedev/statewave:1.5.0"}]}}}}
-    subprocess.run(["kubectl", "--kubeconfig", str(life.kubeconfig), "apply", "-f", "-"], input=json.dumps(job),
-                   text=True, check=True, stdout=subprocess.DEVNULL, timeout=120)
+    life.apply(job)
 
 
 def test_uninstall_removes_every_object_and_keeps_the_data(installed):

@@ -406,8 +406,7 @@ def test_real_port_forward_through_kwok_reaches_the_server_standing_in_for_the_p
                "spec": {"selector": {"matchNamespaces": [life.ns]},
                         "forwards": [{"ports": [8100],
                                       "target": {"address": "127.0.0.1", "port": int(fake_api.url.rsplit(":", 1)[1])}}]}}
-    subprocess.run(["kubectl", "--kubeconfig", str(life.kubeconfig), "apply", "-f", "-"], input=json.dumps(forward),
-                   text=True, check=True, stdout=subprocess.DEVNULL, timeout=120)
+    life.apply(forward)
     try:
         with closed_port() as port:
             passed = run("verify_release.yml", verify_http_mode="port_forward", verify_port_forward_local_port=port,
@@ -451,8 +450,7 @@ def test_job_mode_needs_a_successful_role_job_for_the_serving_image(served):
                    "metadata": {"labels": {"statewave.io/test-fail": "true"}},
                    "spec": {"restartPolicy": "Never", "containers": [
                        {"name": "migrate", "image": "statewavedev/statewave:1.5.0", "command": ["alembic", "upgrade", "head"]}]}}}}
-    subprocess.run(["kubectl", "--kubeconfig", str(life.kubeconfig), "apply", "-f", "-"], input=json.dumps(failing), text=True,
-                   check=True, stdout=subprocess.DEVNULL, timeout=120)
+    life.apply(failing)
     kubectl("-n", life.ns, "wait", "--for=condition=Failed", "job/%s" % failing["metadata"]["name"], "--timeout=300s", timeout=320)
     failed = run("verify_release.yml")
     assert failed.returncode != 0
