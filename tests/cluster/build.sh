@@ -23,11 +23,18 @@ kwok_dir="$cache/bin/kwok-$KWOK_VERSION"
 helm_dir="$cache/bin/helm-$HELM_VERSION"
 registry_dir="$cache/bin/registry-$REGISTRY_VERSION"
 
+# Kubernetes commands at $K8S_VERSION, each built once into the same version directory. The
+# local control plane needs the first four; the kind node image (tests/kind/build.sh) adds
+# kubelet, kubeadm and kube-proxy (`build.sh kubernetes-node`): a second call builds only the
+# missing commands, over the same Go build cache.
+K8S_CONTROL_PLANE_BINS=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
+K8S_NODE_BINS=(kubelet kubeadm kube-proxy)
+
 build_kubernetes() {
-  local bins=(kube-apiserver kube-controller-manager kube-scheduler kubectl) missing=0 b
-  for b in "${bins[@]}"; do [ -x "$k8s_dir/$b" ] || missing=1; done
-  [ "$missing" = 0 ] && return 0
-  log "building Kubernetes $K8S_VERSION (cold: 15-30 min on 2 cores)"
+  local want=("$@") missing=() b
+  for b in "${want[@]}"; do [ -x "$k8s_dir/$b" ] || missing+=("$b"); done
+  [ "${#missing[@]}" = 0 ] && return 0
+  log "building Kubernetes $K8S_VERSION: ${missing[*]} (cold: 10-30 min on 2 cores)"
   local w; w="$(mktemp -d)"; trap 'rm -rf "$w"' RETURN
   local minor="${K8S_VERSION#v1.}"; local staging="v0.${minor}"
   (
@@ -44,22 +51,21 @@ for mod in sorted(set(re.findall(r'^\s*(k8s\.io/[\w.-]+)\s+=>\s+\./staging/', te
 PY
     while read -r r; do go mod edit -replace="$r"; done < replaces.txt
     go mod edit -require="k8s.io/kubernetes@$K8S_VERSION"
-    go get "k8s.io/kubernetes/cmd/kube-apiserver@$K8S_VERSION" \
-           "k8s.io/kubernetes/cmd/kube-controller-manager@$K8S_VERSION" \
-           "k8s.io/kubernetes/cmd/kube-scheduler@$K8S_VERSION" \
-           "k8s.io/kubernetes/cmd/kubectl@$K8S_VERSION"
+    local pkgs=() p
+    for p in "${missing[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$p@$K8S_VERSION"); done
+    go get "${pkgs[@]}"
     local ld="" pkg
     for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
       ld="$ld -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=${minor%%.*}"
       ld="$ld -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
     done
-    mkdir -p "$k8s_dir.tmp"
-    for b in "${bins[@]}"; do
+    mkdir -p "$k8s_dir"
+    for b in "${missing[@]}"; do
       log "  go build $b"
-      go build -trimpath -ldflags "-s -w $ld" -o "$k8s_dir.tmp/$b" "k8s.io/kubernetes/cmd/$b"
+      go build -trimpath -ldflags "-s -w $ld" -o "$k8s_dir/.$b.tmp" "k8s.io/kubernetes/cmd/$b"
+      mv "$k8s_dir/.$b.tmp" "$k8s_dir/$b"
     done
   )
-  rm -rf "$k8s_dir"; mv "$k8s_dir.tmp" "$k8s_dir"
 }
 
 build_etcd() {
@@ -128,8 +134,10 @@ what="${1:-all}"
 case "$what" in
   helm) build_helm ;;
   registry) build_registry; echo "$registry_dir/registry"; exit 0 ;;
-  all) build_helm; build_kwok; fetch_kwok_source; build_etcd; build_kubernetes ;;
-  *) echo "usage: $0 [all|helm|registry]" >&2; exit 2 ;;
+  all) build_helm; build_kwok; fetch_kwok_source; build_etcd; build_kubernetes "${K8S_CONTROL_PLANE_BINS[@]}" ;;
+  kubernetes-node) build_kubernetes "${K8S_CONTROL_PLANE_BINS[@]}" "${K8S_NODE_BINS[@]}"; echo "$k8s_dir"; exit 0 ;;
+  etcd) build_etcd; echo "$etcd_dir/etcd"; exit 0 ;;
+  *) echo "usage: $0 [all|helm|registry|kubernetes-node|etcd]" >&2; exit 2 ;;
 esac
 log "done in $(( $(date +%s) - start ))s; cache: $cache"
 echo "$cache/bin"
