@@ -5,14 +5,16 @@ SHELL := /bin/bash
 
 help:
 	@echo "make up     set up, start the local cluster + Postgres, deploy Statewave, print the summary"
+	@echo "            (SWK_TARGET=kind make up: the same inventory on a kind cluster with real pods)"
 	@echo "make test   yamllint, ansible-lint, ansible-test sanity, pytest unit, molecule, integration"
-	@echo "make down   stop the local cluster and Postgres servers"
+	@echo "make down   stop the local cluster, Postgres servers, kind cluster and the Docker engine this project started"
 	@echo "stages: setup services-up services-down lint sanity unit molecule integration build"
 
 up:
 	hack/up.sh
 
-down: services-down
+down:
+	hack/services.sh down-all
 
 test:
 	hack/test.sh all
