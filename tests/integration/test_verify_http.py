@@ -307,11 +307,14 @@ def test_summary_says_what_is_serving_and_no_credential(served):
     deploy = json.loads(kubectl("-n", life.ns, "get", "deployment", life.fullname, "-o", "json").stdout)
     assert summary["release"] == "%s/%s revision 1 (deployed)" % (life.ns, life.release)
     assert summary["image"] == deploy["spec"]["template"]["spec"]["containers"][0]["image"] == "statewavedev/statewave:1.5.0"
-    assert summary["replicas"] == "%d/%d ready" % (deploy["status"]["readyReplicas"], deploy["spec"]["replicas"])
+    # kwok only simulates the pods: the summary says so, naming the node the pod was bound to.
+    pods = json.loads(kubectl("-n", life.ns, "get", "pods", "-l", "app.kubernetes.io/component=api", "-o", "json").stdout)["items"]
+    simulated = "(simulated by kwok on %s: no container ran)" % pods[0]["spec"]["nodeName"]
+    assert summary["replicas"] == "%d/%d ready %s" % (deploy["status"]["readyReplicas"], deploy["spec"]["replicas"], simulated)
     with life.connect() as conn:
         pgvector = conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'").fetchone()[0]
         server = conn.execute("SHOW server_version").fetchone()[0].split()[0]
-    assert summary["database"] == "host %s, PostgreSQL %s, pgvector %s" % (life.admin["host"], server, pgvector)
+    assert summary["database"] == "host %s, PostgreSQL %s, pgvector %s (read from the server)" % (life.admin["host"], server, pgvector)
     # The budget line carries preflight's own verdict and numbers.
     verdict = re.search(r"(OK|WARN|FAIL): the plan .*?binding limit \S+: (\d+) of (\d+) usable .*?largest replica count "
                         r"that fits: (\d+)", folded(site))
@@ -323,7 +326,7 @@ def test_summary_says_what_is_serving_and_no_credential(served):
     assert summary["ingress"].startswith("ingress-nginx")
     assert "timeout 120s" in summary["ingress"] and "nginx.ingress.kubernetes.io/proxy-read-timeout=120" in summary["ingress"]
     job = json.loads(kubectl("-n", life.ns, "get", "jobs", "-l", "app.kubernetes.io/component=migrate", "-o", "json").stdout)["items"]
-    assert summary["migrations"] == "role Job %s Succeeded (job mode)" % job[0]["metadata"]["name"]
+    assert summary["migrations"] == "role Job %s Succeeded (job mode) %s" % (job[0]["metadata"]["name"], simulated)
     assert summary["http"] == "not checked (verify_http_mode: none)"
     # The DSN and the password are nowhere in the run's output, the summary included.
     dsn_start = "postgresql+asyncpg://%s:" % life.role
