@@ -39,7 +39,9 @@ stage_build() {
     [ "$(id -u)" = 0 ] && return 1
     echo "[test] SKIP the kind test bed: no Docker engine answers and starting one needs root"; return 0
   fi
-  tests/kind/build.sh all
+  # The node image (the official kindest/node where it can be pulled, else built), kind, crictl
+  # and the app images.
+  tests/kind/build.sh tools && tests/kind/cluster.sh image >/dev/null && tests/kind/build.sh apps
 }
 
 stage_lint() {

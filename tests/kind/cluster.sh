@@ -69,9 +69,20 @@ write_config() {
   } > "$cfg"
 }
 
+# The real Statewave image where it can be pulled (then the inventory's kind target uses it:
+# $KIND_STATE/statewave-image names it); the stand-in built here otherwise.
+STATEWAVE_REAL_IMAGE=statewavedev/statewave:1.5.0
 load_images() {
   local images t0; images="$("$kind_here/build.sh" list)"; t0=$(date +%s)
   "$kind_here/build.sh" apps >&2
+  mkdir -p "$KIND_STATE"
+  if image_exists "$STATEWAVE_REAL_IMAGE" || timeout 120 docker pull -q "$STATEWAVE_REAL_IMAGE" >/dev/null 2>&1; then
+    kind_log "the real $STATEWAVE_REAL_IMAGE can be pulled: the kind target uses it"
+    images="$images $STATEWAVE_REAL_IMAGE"; echo "${STATEWAVE_REAL_IMAGE%:*}" > "$KIND_STATE/statewave-image"
+  else
+    kind_log "$STATEWAVE_REAL_IMAGE cannot be pulled here: the kind target uses the stand-in swk.local/statewave-standin"
+    rm -f "$KIND_STATE/statewave-image"
+  fi
   # shellcheck disable=SC2086
   kind load docker-image --name "$KIND_CLUSTER_NAME" $images >&2
   kind_log "app images built/loaded in $(( $(date +%s) - t0 ))s"
