@@ -46,11 +46,8 @@ def clean_env(home):
     return env
 
 
-@pytest.fixture(scope="module")
-def awx_project(tmp_path_factory):
-    """A private data directory with project/ (a clean checkout) and requirements_collections/."""
-    pdd = tmp_path_factory.mktemp("awx-job")
-    project = pdd / "project"
+def checkout(project):
+    """The files a clone has (tracked, plus new files not ignored): no .collections link, no .cache."""
     files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=str(ROOT),
                            capture_output=True, check=True).stdout.decode().split("\0")
     for name in filter(None, files):
@@ -59,6 +56,14 @@ def awx_project(tmp_path_factory):
             (project / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(str(src), str(project / name))
     assert not (project / ".collections").exists() and not (project / ".cache").exists()
+    return project
+
+
+@pytest.fixture(scope="module")
+def awx_project(tmp_path_factory):
+    """A private data directory with project/ (a clean checkout) and requirements_collections/."""
+    pdd = tmp_path_factory.mktemp("awx-job")
+    project = checkout(pdd / "project")
     (pdd / "home").mkdir()
     cache = pdd / "requirements_collections"
     env = clean_env(pdd / "home")
@@ -74,6 +79,26 @@ def awx_project(tmp_path_factory):
     assert (installed / "plugins" / "modules" / "cli_kubeconfig.py").exists()
     assert not any((installed / d).exists() for d in ("hack", "tests", "molecule", "inventories", ".ci"))
     return pdd
+
+
+def test_requirements_installed_into_the_checkout_resolve_every_role_and_plugin(tmp_path, kubeconfig, local_postgres):
+    """By hand, without AWX: -p collections in the checkout, and its ansible.cfg finds it."""
+    project = checkout(tmp_path / "project")
+    (tmp_path / "home").mkdir()
+    env = clean_env(tmp_path / "home")
+    env["SWK_STATE_DIR"] = os.environ.get("SWK_STATE_DIR", str(ROOT / ".cache" / "state"))
+    proc = subprocess.run(["ansible-galaxy", "collection", "install", "-r", "collections/requirements.yml", "-p", "collections"],
+                          cwd=str(project), env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and "statewave.kubernetes:0.1.0 was installed successfully" in proc.stdout, proc.stdout + proc.stderr
+    # diagnose.yml reaches all five roles' entry points it uses, the modules and the filters.
+    run = subprocess.run(["ansible-playbook", "-i", "inventories/local", "playbooks/diagnose.yml", "-vv",
+                          "-e", "statewave_namespace=swk-awx-nothing-here"],
+                         cwd=str(project), env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert "release statewave does not exist in namespace swk-awx-nothing-here" in run.stdout
+    installed = str(project / "collections" / "ansible_collections" / "statewave" / "kubernetes") + "/"
+    paths = {line.split("task path: ", 1)[1] for line in run.stdout.splitlines() if "task path: " in line and "/roles/" in line}
+    assert paths and all(p.startswith(installed) for p in paths), paths
 
 
 @pytest.fixture
