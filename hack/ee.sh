@@ -27,12 +27,16 @@ stage_tools() {
     esac
     cp -f "$src" "$tools/$t"
   done
+  # The CA bundle pip trusts during the build (execution-environment.yml removes it from the image).
+  local ca="${SWK_EE_BUILD_CA:-/etc/ssl/certs/ca-certificates.crt}"
+  [ -f "$ca" ] || { echo "[ee] no CA bundle at $ca (set SWK_EE_BUILD_CA)" >&2; return 1; }
+  cp -f "$ca" "$tools/build-ca.crt"
 }
 
 check_context() {  # what the build needs is in the context, and the Containerfile uses it
   local f missing=0
   for f in Containerfile _build/requirements.txt _build/bindep.txt _build/requirements.yml \
-           _build/tools/helm _build/tools/kubectl _build/scripts/assemble; do
+           _build/tools/helm _build/tools/kubectl _build/tools/build-ca.crt _build/scripts/assemble; do
     [ -e "$context/$f" ] || { echo "[ee] context lacks $f" >&2; missing=1; }
   done
   grep -q '^ARG EE_BASE_IMAGE="swk.local/rootfs-python:bookworm"' "$context/Containerfile" || { echo "[ee] Containerfile: base image" >&2; missing=1; }
