@@ -118,3 +118,11 @@ def test_bad_input_is_named(call, words):
     with pytest.raises(AnsibleFilterError) as exc:
         call()
     assert words in str(exc.value)
+
+
+def test_docs_name_every_rule():
+    doc = (Path(__file__).resolve().parents[4] / 'docs' / 'rbac.md').read_text()
+    for rule in da.RULES:
+        assert '`%s`' % rule['feature'] in doc
+        for resource in rule['resources']:
+            assert '`%s`' % resource in doc, resource
