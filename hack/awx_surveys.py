@@ -1,12 +1,11 @@
-#!/usr/bin/env python3
 # Copyright: statewave.kubernetes contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Generate the AWX survey of each job template (awx/surveys/<playbook>.json) from the
 playbook's own argument spec (its `ansible.builtin.validate_argument_spec` task), with types,
 choices and no_log completed from the roles' meta/argument_specs.yml.
 
-  hack/awx_surveys.py           write the files
-  hack/awx_surveys.py --check   exit 1 when a file is missing or out of date (the unit tests run this)
+  python hack/awx_surveys.py           write the files
+  python hack/awx_surveys.py --check   exit 1 when a file is missing or out of date (the unit tests run this)
 
 Mapping: no_log -> password; choices -> multiplechoice; bool -> multiplechoice true/false;
 int -> integer; float -> float; list -> textarea (one item per line); else text.
@@ -111,7 +110,7 @@ def main(argv) -> int:
         else:
             target.write_text(text)
     if stale:
-        print("out of date (run hack/awx_surveys.py): " + ", ".join(stale), file=sys.stderr)
+        print("out of date (run python hack/awx_surveys.py): " + ", ".join(stale), file=sys.stderr)
         return 1
     return 0
 

@@ -37,7 +37,7 @@ def _plural(kind):
 def _ingress_rules():
     groups = {}
     for entry in CLEANUP_KINDS:
-        group = entry['api_version'].split('/')[0] if '/' in entry['api_version'] else ''
+        group = entry['api_version'].split('/', maxsplit=1)[0] if '/' in entry['api_version'] else ''
         groups.setdefault(group, set()).add(_plural(entry['kind']))
     return [{'feature': 'ingress_objects', 'scope': 'namespace', 'api_groups': [group], 'resources': sorted(res),
              'verbs': WRITE, 'why': 'ingress role: the controller-specific objects it creates and sweeps'}

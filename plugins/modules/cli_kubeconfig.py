@@ -24,7 +24,7 @@ description:
   - Without a token it writes nothing and returns the settings as helm's environment variables (C(KUBECONFIG),
     C(HELM_KUBECONTEXT), C(HELM_KUBEAPISERVER), C(HELM_KUBECAFILE), C(HELM_KUBEINSECURE_SKIP_TLS_VERIFY)); unset
     ones are left out so that helm falls back to its own defaults.
-  - It reports no change: the file is scratch on the controller, not a change to the cluster.
+  - It reports no change, since the file is scratch on the controller, not a change to the cluster.
 author:
   - Statewave collection maintainers (@statewave)
 extends_documentation_fragment:
