@@ -154,7 +154,10 @@ class Job(object):
         return " ".join(self.stdout.split())
 
 
-def run_job(pdd, life, playbook, extra_vars, ident):
+def run_job(pdd, life, playbook, extra_vars, ident, image=None):
+    """ansible-runner on this machine, or with ``image`` inside that execution environment (host
+    network for the local cluster and Postgres on 127.0.0.1; the private data directory and the
+    state directory, with the CA file and the Postgres facts, mounted at the same paths)."""
     env_dir = pdd / "env"
     env_dir.mkdir(exist_ok=True)
     cache = pdd / "requirements_collections"
@@ -168,7 +171,12 @@ def run_job(pdd, life, playbook, extra_vars, ident):
             yaml.safe_dump(data, handle)
     cmd = ["ansible-runner", "run", str(pdd), "-p", "playbooks/%s" % playbook, "--ident", ident,
            "--inventory", str(pdd / "project" / "inventories" / "local"), "-q", "-vvv"]
+    if image:
+        state = envvars["SWK_STATE_DIR"]
+        cmd = ["docker", "run", "--rm", "--network", "host", "--user", "0", "-v", "%s:%s" % (pdd, pdd),
+               "-v", "%s:%s:ro" % (state, state), image] + cmd
     proc = subprocess.run(cmd, env=clean_env(pdd / "home"), capture_output=True, text=True, timeout=900, check=False)
+    (pdd / ("runner-%s.log" % ident)).write_text(proc.stdout + proc.stderr)
     return Job(pdd, ident, proc)
 
 
@@ -238,6 +246,34 @@ def test_every_playbook_runs_under_ansible_runner_with_only_the_bearer_token(awx
 
     # The short-lived kubeconfigs of the helm CLI steps (history, status, rollback) are gone.
     assert scratch_kubeconfigs() == scratch_before
+
+
+EE_IMAGE = os.environ.get("SWK_EE_TAG", "statewave-kubernetes-ee:0.1.0")
+
+
+def ee_image_present():
+    try:
+        return subprocess.run(["docker", "image", "inspect", EE_IMAGE], capture_output=True, timeout=30, check=False).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def test_site_runs_inside_the_execution_environment(awx_project, deployer):
+    """As AWX runs a job: ansible-runner inside the execution environment image, with the
+    helm, kubectl and Python libraries of the image, and the collection from the project sync."""
+    if not ee_image_present():
+        pytest.skip("execution environment image %s is not built here (hack/ee.sh build needs a Docker engine and "
+                    "the base image)" % EE_IMAGE)
+    life, pdd = deployer, awx_project
+    job = run_job(pdd, life, "site.yml", dict(life.vars, **TEMPLATE_VARS, **survey_answers(
+        "site", statewave_image_tag="1.5.0", verify_http_mode="none")), "ee-site", image=EE_IMAGE)
+    assert job.status == "successful", job.stdout[-4000:]
+    assert "release:    %s/%s revision 1 (deployed)" % (life.ns, life.release) in job.stdout
+    assert "Using module file /usr/local/lib/python3" in job.stdout or "Using module file /usr/lib/python3" in job.stdout
+    paths = job.role_task_paths()
+    assert paths and all(p.startswith(str(pdd / "requirements_collections")) for p in paths), paths
+    assert [r["status"] for r in life.history()] == ["deployed"]
+    assert_no_secret(job, life)
 
 
 def test_a_missing_permission_is_named_before_anything_changes(awx_project, deployer, kubectl):
