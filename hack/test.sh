@@ -45,18 +45,29 @@ stage_build() {
 }
 
 stage_lint() {
-  yamllint -s . && ansible-lint --profile production && collection_build
+  yamllint -s . && ansible-lint --profile production && collection_build && ee_create
 }
 
-collection_build() {  # what Galaxy and AWX get: builds, and carries the modules but no caches
+collection_build() {  # what Galaxy gets: the collection, a LICENSE, every role's README; no harness, no caches
   local out; out="$(mktemp -d)"
   ansible-galaxy collection build --output-path "$out" . >/dev/null || { rm -rf "$out"; return 1; }
   local tarball; tarball="$(ls "$out"/statewave-kubernetes-*.tar.gz)"
   local listing; listing="$(tar -tzf "$tarball")"
   rm -rf "$out"
-  grep -qx 'plugins/modules/connection_budget.py' <<<"$listing" || { echo "[lint] build lacks the modules" >&2; return 1; }
-  if grep -qE '^(\.cache|\.collections|\.venv)/' <<<"$listing"; then echo "[lint] build carries local state" >&2; return 1; fi
-  echo "[lint] ansible-galaxy collection build: $(basename "$tarball"), $(wc -l <<<"$listing") entries"
+  local want missing=() role
+  for role in roles/*/; do missing+=("${role}README.md"); done
+  for want in plugins/modules/connection_budget.py LICENSE README.md requirements.txt bindep.txt \
+              meta/runtime.yml playbooks/site.yml "${missing[@]}"; do
+    grep -qx "$want" <<<"$listing" || { echo "[lint] the collection archive lacks $want" >&2; return 1; }
+  done
+  local harness
+  harness="$(grep -E '^(\.[^/]+|hack|tests|molecule|inventories|collections|awx)(/|$)|^(Makefile|ansible\.cfg|test-requirements\.txt|execution-environment\.yml)$' <<<"$listing")"
+  if [ -n "$harness" ]; then echo "[lint] the collection archive carries the harness or local state: $(head -5 <<<"$harness" | tr '\n' ' ')" >&2; return 1; fi
+  echo "[lint] ansible-galaxy collection build: $(basename "$tarball"), $(wc -l <<<"$listing") entries, no harness"
+}
+
+ee_create() {  # the execution environment's build context (ansible-builder create), checked; no engine needed
+  hack/ee.sh create
 }
 
 stage_sanity() {
