@@ -230,17 +230,22 @@ build_node() {
 # requirements file whose wheels are fetched on the host and installed offline in the build)
 # and optional VARIANTS ("<tag>=<BUILD_ARG>=<value>" ...: the same recipe with one build
 # argument set, e.g. a migration made to fail). An optional prepare.sh <context> runs last.
+# For an image recipe the collection ships to operators (images/<system>/), build.env sets
+# RECIPE=<that directory, relative to the repository root>: its files come first in the build
+# context and the test directory's files are added over them; BASE_ARG names the build argument
+# that receives the rootfs image (default ROOTFS), BUILD_ARGS adds "<ARG>=<value>" ones.
 build_app() {
   local name=$1 dir="$kind_here/images/$1" key; key="$(app_image_key "$1")"
   local images; images="$(app_tags "$name")"
   local missing=0 i
   for i in $images; do image_current "$i" "$key" || missing=1; done
   [ $missing = 0 ] && return 0
-  local ROOTFS="" TAG="" WHEELS="" VARIANTS=""
+  local ROOTFS="" TAG="" WHEELS="" VARIANTS="" RECIPE="" BASE_ARG=ROOTFS BUILD_ARGS=""
   # shellcheck source=/dev/null
   . "$dir/build.env"
   build_rootfs "$ROOTFS"
   local ctx; ctx="$(mktemp -d)"
+  if [ -n "$RECIPE" ]; then cp -r "$SWK_ROOT/$RECIPE/." "$ctx/"; fi
   cp -r "$dir/." "$ctx/"
   if [ -n "$WHEELS" ]; then
     local cache; cache="$KIND_CACHE/wheels/$name-$(kind_key "$dir/$WHEELS")"
@@ -255,7 +260,8 @@ build_app() {
   fi
   if [ -x "$dir/prepare.sh" ]; then "$dir/prepare.sh" "$ctx"; fi
   kind_log "app image swk.local/$name:$TAG${VARIANTS:+ (+ $VARIANTS)}"
-  local common=(-q --build-arg "ROOTFS=$(rootfs_image "$ROOTFS")" --label "$KEY_LABEL=$key")
+  local common=(-q --build-arg "$BASE_ARG=$(rootfs_image "$ROOTFS")" --label "$KEY_LABEL=$key") a
+  for a in $BUILD_ARGS; do common+=(--build-arg "$a"); done
   docker build "${common[@]}" -t "swk.local/$name:$TAG" "$ctx" >/dev/null
   local v
   for v in $VARIANTS; do

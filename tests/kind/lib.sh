@@ -59,7 +59,10 @@ node_image() { echo "swk.local/kind-node:$K8S_VERSION"; }
 
 # The app images the scenarios load into the cluster (recipes under tests/kind/images/<name>/,
 # whose build.env names the rootfs, the tag and optional variants).
-app_image_key() { kind_key "$kind_here/images/$1" "$kind_here/rootfs" -- "$DEBIAN_SUITE"; }
+app_image_key() {
+  local recipe; recipe="$(RECIPE=""; . "$kind_here/images/$1/build.env"; echo "$RECIPE")"
+  kind_key "$kind_here/images/$1" "$kind_here/rootfs" ${recipe:+"$SWK_ROOT/$recipe"} -- "$DEBIAN_SUITE"
+}
 app_names() { (cd "$kind_here/images" && ls -d -- */ | tr -d /); }
 app_tags() {  # every image of one recipe (name:tag), the recipe's own tag first
   ( TAG="" VARIANTS=""
