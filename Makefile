@@ -1,12 +1,13 @@
 # The two commands: `make up` (set up + deploy on the local default) and `make test` (all tests).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help up down test setup services-up services-down lint sanity unit integration molecule build
+.PHONY: help up down test bench setup services-up services-down lint sanity unit integration molecule build
 
 help:
 	@echo "make up     set up, start the local cluster + Postgres, deploy Statewave, print the summary"
 	@echo "make test   yamllint, ansible-lint, ansible-test sanity, pytest unit, molecule, integration"
 	@echo "make down   stop the local cluster and Postgres servers"
+	@echo "make bench  site.yml against raw helm (hack/bench.sh; not part of make test)"
 	@echo "stages: setup services-up services-down lint sanity unit molecule integration build"
 
 up:
@@ -16,6 +17,9 @@ down: services-down
 
 test:
 	hack/test.sh all
+
+bench:
+	hack/bench.sh
 
 setup:
 	hack/setup.sh
