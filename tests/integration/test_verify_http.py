@@ -31,12 +31,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import yaml
 
+from conftest import kubectl_runner, playbook_runner
 from helpers import folded, wait_for
 from lifecycle_helpers import Lifecycle
 
 API_KEY = "verify-key-5d4c3b2a1f0e"
 ROOT = Path(__file__).resolve().parents[2]
-PLAYBOOKS = ROOT / "tests" / "integration" / "playbooks"
 
 
 class FakeStatewave:
@@ -249,28 +249,12 @@ INGRESS_HOST = "verify.swk.example"
 def served(kubeconfig, local_postgres, ansible_env, tmp_path_factory):
     """site.yml once (preflight budget, pgvector, ingress, release in job mode, verify). Yields
     .life (the Lifecycle), .site (site.yml's run), .run(playbook, **vars) and .kubectl(*args)."""
-    tmp = tmp_path_factory.mktemp("verify-served")
-
-    def kubectl(*args, check=True, timeout=120):
-        proc = subprocess.run(["kubectl", "--kubeconfig", str(kubeconfig)] + [str(a) for a in args],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=timeout, check=False)
-        if check and proc.returncode != 0:
-            raise AssertionError("kubectl %s failed: %s" % (" ".join(map(str, args)), proc.stderr))
-        return proc
+    kubectl = kubectl_runner(kubeconfig)
+    runner = playbook_runner(ansible_env, tmp_path_factory.mktemp("verify-served"))
 
     def run_playbook(playbook, extra_vars=None, inventory=None, verbosity=0):
-        path = Path(playbook)
-        if not path.is_absolute():
-            path = PLAYBOOKS / path if (PLAYBOOKS / path).exists() else ROOT / path
-        vars_file = tmp / ("vars-%s.json" % uuid.uuid4().hex[:8])
-        fd = os.open(str(vars_file), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            json.dump(extra_vars or {}, fh)
-        cmd = ["ansible-playbook", str(path), "-i", str(inventory or ROOT / "inventories" / "local"), "-e", "@%s" % vars_file]
-        if verbosity:
-            cmd.append("-" + "v" * verbosity)
-        return subprocess.run(cmd, cwd=str(ROOT), env=ansible_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True, timeout=900, check=False)
+        return runner(playbook, extra_vars=extra_vars or {}, inventory=inventory or ROOT / "inventories" / "local",
+                      verbosity=verbosity)
 
     life = Lifecycle(kubectl, kubeconfig, run_playbook, local_postgres["pgvector"], uuid.uuid4().hex[:6])
     life.vars.update({"statewave_migration_mode": "job", "ingress_enabled": True, "ingress_controller": "ingress-nginx",
