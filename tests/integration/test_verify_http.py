@@ -224,15 +224,20 @@ def test_port_forward_is_stopped_by_its_own_pid(run_playbook, tmp_path):
         bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", "port-forward", "--address",
                                       "127.0.0.1", "-n", "swk-pf", "svc/statewave", "%d:http" % port])
         try:
-            proc = run_playbook("verify_port_forward.yml", extra_vars={
-                "verify_kubectl_binary": str(fake), "verify_port_forward_local_port": port,
+            # COLUMNS=80 as many CI and job runners set it: ps cuts command lines there, and this
+            # kubectl's path is long enough to push "port-forward" past it. verify_http_timeout 300:
+            # timeout(1) would end the forward only after 1230 s, so only the role's own stop ends
+            # it within wait_for's bound below.
+            proc = run_playbook("verify_port_forward.yml", env={"COLUMNS": "80"}, extra_vars={
+                "verify_kubectl_binary": str(fake), "verify_port_forward_local_port": port, "verify_http_timeout": 300,
                 "verify_namespace": "swk-pf", "verify_kube_context": "ctx-a", "swk_test_deployment": "statewave"})
             assert proc.returncode == 0, proc.stdout[-3000:]
             assert "http: /healthz 200, /readyz 200 (ready)" in squash(proc.stdout)
             seen = json.loads((tmp_path / "seen.json").read_text())
             assert seen["argv"] == ["--context=ctx-a", "port-forward", "--address", "127.0.0.1", "-n", "swk-pf",
                                     "svc/statewave", "%d:http" % port]
-            wait_for(lambda: ended(seen["pid"]), "the forwarding process to end")
+            assert len("timeout 1230 %s --context=ctx-a " % fake) > 80, "the path must be long enough to be cut at COLUMNS=80"
+            wait_for(lambda: ended(seen["pid"]), "the forwarding process to end", bound=120)
             assert bystander.poll() is None, "a process the role did not start was stopped"
         finally:
             bystander.kill()
