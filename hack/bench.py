@@ -261,7 +261,7 @@ def med(values):
     return statistics.median(values)
 
 
-def fmt_runs(values, unit="s"):
+def fmt_runs(values):
     return "[%s]" % ", ".join("%.1f" % v for v in values)
 
 
