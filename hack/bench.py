@@ -178,27 +178,27 @@ class Bench:
         site_names, raw_names = self.names("s"), self.names("r")
         site = str(ROOT / "playbooks" / "site.yml")
         out = {}
-        out["site_first"], recaps, _ = self.playbook(site, LOCAL_INVENTORY, self.site_vars(site_names))
+        out["site_first"], recaps, unused_output = self.playbook(site, LOCAL_INVENTORY, self.site_vars(site_names))
         values = json.loads(self.helm(site_names["ns"], "get", "values", "statewave", "-o", "json").stdout)
         values_file = self.tmp / ("values-%s.json" % site_names["ns"])
         values_file.write_text(json.dumps(values))
         out["raw_first"] = self.timed(lambda: self.raw_first_deploy(raw_names, values_file))
 
-        out["site_noop"], recaps, _ = self.playbook(site, LOCAL_INVENTORY, self.site_vars(site_names))
+        out["site_noop"], recaps, unused_output = self.playbook(site, LOCAL_INVENTORY, self.site_vars(site_names))
         out["site_noop_recap"] = recaps.get("local", {})
         revisions = json.loads(self.helm(site_names["ns"], "history", "statewave", "-o", "json").stdout)
         out["site_noop_revisions"] = len(revisions)
-        out["raw_noop"] = self.timed(lambda: self.helm(raw_names["ns"], "upgrade", "--install", "statewave", CHART,
-                                                        "-f", values_file, "--wait", "--timeout", "300s"))
+        out["raw_noop"] = self.timed(lambda: self.helm(
+            raw_names["ns"], "upgrade", "--install", "statewave", CHART, "-f", values_file, "--wait", "--timeout", "300s"))
         one = {"bench_kubeconfig": str(self.kubeconfig), "bench_context": self.context, "bench_namespace": raw_names["ns"],
                "bench_chart": str(CHART), "bench_values": str(values_file)}
-        out["helm_task"], recaps, _ = self.playbook(self.one_task_playbook(), "localhost,", one)
+        out["helm_task"], recaps, unused_output = self.playbook(self.one_task_playbook(), "localhost,", one)
         out["helm_task_recap"] = recaps.get("localhost", {})
         if profile:
             env = {"ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_roles,ansible.posix.profile_tasks",
                    "PROFILE_TASKS_SUMMARY_ONLY": "true", "PROFILE_ROLES_SUMMARY_ONLY": "true",
                    "PROFILE_TASKS_TASK_OUTPUT_LIMIT": str(self.args.slowest)}
-            _, recaps, stdout = self.playbook(site, LOCAL_INVENTORY, self.site_vars(site_names), env=env)
+            unused_elapsed, recaps, stdout = self.playbook(site, LOCAL_INVENTORY, self.site_vars(site_names), env=env)
             out["profile"] = parse_profile(stdout)
             out["profile_recap"] = recaps.get("local", {})
         self.cleanup()
@@ -228,8 +228,8 @@ class Bench:
     def run_clusters(self, count):
         inv = self.inventory_for(count)
         site = str(ROOT / "playbooks" / "site.yml")
-        first, recaps, _ = self.playbook(site, inv)
-        noop, recaps, _ = self.playbook(site, inv)
+        first, recaps, unused_output = self.playbook(site, inv)
+        noop, recaps, unused_output = self.playbook(site, inv)
         changed = sum(r["changed"] for r in recaps.values())
         self.cleanup()
         shutil.rmtree(inv, ignore_errors=True)
@@ -278,13 +278,13 @@ def report(args, singles, clusters, load_before, load_after):
     p("")
     if singles:
         rows = [
-            ("first deploy", "site.yml (inventories/local, new namespace)", "site_first", None),
-            ("", "raw: psql + kubectl + helm install --wait", "raw_first", None),
-            ("no-op re-run", "site.yml (same inventory again)", "site_noop", None),
-            ("", "raw: helm upgrade --install --wait", "raw_noop", None),
-            ("", "one-task kubernetes.core.helm playbook", "helm_task", None),
+            ("first deploy", "site.yml (inventories/local, new namespace)", "site_first"),
+            ("", "raw: psql + kubectl + helm install --wait", "raw_first"),
+            ("no-op re-run", "site.yml (same inventory again)", "site_noop"),
+            ("", "raw: helm upgrade --install --wait", "raw_noop"),
+            ("", "one-task kubernetes.core.helm playbook", "helm_task"),
         ]
-        for label, what, key, _ in rows:
+        for label, what, key in rows:
             values = [s[key] for s in singles]
             p("%-14s %-48s %7.1f s  %s" % (label, what, med(values), fmt_runs(values)))
         p("")
@@ -319,7 +319,7 @@ def report(args, singles, clusters, load_before, load_after):
         p("")
         p("where the time goes: one more no-op re-run of site.yml with profile_roles and profile_tasks "
           "(ok=%(ok)s skipped=%(skipped)s)" % profiled[-1]["profile_recap"])
-        total = sum(t for _, t in prof["roles"])
+        total = sum(secs for unused_name, secs in prof["roles"])
         p("  per role (sum %.1f s):" % total)
         for name, secs in prof["roles"]:
             p("    %-60s %6.2f s  %4.1f%%" % (name, secs, 100 * secs / total if total else 0))

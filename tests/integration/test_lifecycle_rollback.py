@@ -56,7 +56,6 @@ def test_upgrade_then_rollback_to_revision_1(installed):
     assert len(life.history()) == 3
 
 
-
 def test_upgrade_refuses_a_release_that_does_not_exist(lifecycle):
     proc = lifecycle.run("upgrade.yml", statewave_image_tag="1.5.1")
     assert proc.returncode != 0

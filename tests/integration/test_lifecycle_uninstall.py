@@ -54,7 +54,6 @@ def test_uninstall_removes_every_object_and_keeps_the_data(installed):
     assert recap(again)["changed"] == 0
 
 
-
 def test_uninstall_drops_the_database_only_when_confirmed_by_name(installed):
     life = installed
     proc = life.run("uninstall.yml", uninstall_confirm=life.release, uninstall_drop_database=True,
