@@ -23,4 +23,11 @@ for _d in "helm-$HELM_VERSION" "kwok-$KWOK_VERSION" "etcd-$ETCD_VERSION" "kubern
   case ":$PATH:" in *":$SWK_BIN/$_d:"*) ;; *) PATH="$SWK_BIN/$_d:$PATH" ;; esac
 done
 export SWK_BIN PATH
+# SWK_MITOGEN=1: run playbooks with Mitogen for Ansible (mitogen, pinned in test-requirements.txt),
+# the optional faster executor of the same modules (README, Benchmark).
+if [ "${SWK_MITOGEN:-0}" = 1 ]; then
+  ANSIBLE_STRATEGY_PLUGINS="$SWK_VENV/lib/python3.11/site-packages/ansible_mitogen/plugins/strategy"
+  ANSIBLE_STRATEGY=mitogen_linear
+  export ANSIBLE_STRATEGY_PLUGINS ANSIBLE_STRATEGY
+fi
 unset _d _req_hash

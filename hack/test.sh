@@ -106,9 +106,16 @@ stage_molecule() {
   fi
 }
 
+# Two pytest-xdist workers (SWK_TEST_WORKERS; 0 runs in one process). --dist loadfile: a file is
+# the unit, so the tests of a file that share its module-scoped state (a deployed release, a
+# throwaway server, the CRDs some tests delete and restore) run on one worker, one after another.
+# Every test has namespaces, releases and databases of its own, and each worker its own port
+# range for throwaway servers (tests/postgres/pglocal.py free_port).
 stage_integration() {
   hack/services.sh up || return 1
-  SWK_REQUIRE_SERVICES=1 run_pytest tests/integration -q -p no:cacheprovider; local rc=$?
+  local workers="${SWK_TEST_WORKERS:-2}" xdist=()
+  [ "$workers" -gt 0 ] && xdist=(-n "$workers" --dist loadfile)
+  SWK_REQUIRE_SERVICES=1 run_pytest tests/integration -q -p no:cacheprovider "${xdist[@]}" --durations=20; local rc=$?
   hack/services.sh down
   return $rc
 }

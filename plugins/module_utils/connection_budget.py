@@ -737,3 +737,60 @@ def summary(result, plan):
                 result['binding_limit'], result['required'], result['usable'], utilisation,
                 ' on the planned server' if result.get('planned') else '',
                 result['largest_fitting_replicas']))
+
+
+def argument_spec():
+    """The module's arguments, shared by the module (plugins/modules/connection_budget.py) and the
+    action plugin of the same name that runs the same decision on the controller. A new dict each
+    call: validation fills the dict defaults in place."""
+    return dict(
+        facts=dict(type='dict'),
+        planned_server=dict(
+            type='dict',
+            options=dict(
+                max_connections=dict(type='int'),
+                parameters=dict(type='dict', default={}),
+                postgres_major=dict(type='int'),
+                description=dict(type='str', default='planned server'),
+            ),
+        ),
+        replicas=dict(type='int', default=1),
+        autoscaling_enabled=dict(type='bool', default=False),
+        autoscaling_min_replicas=dict(type='int', default=1),
+        autoscaling_max_replicas=dict(type='int', default=5),
+        max_surge=dict(type='raw', default=DEFAULT_MAX_SURGE),
+        distributed_rate_limiter=dict(type='bool', default=False),
+        migration_job=dict(type='bool', default=True),
+        migration_through_pgbouncer=dict(type='bool', default=False),
+        other_consumers=dict(type='int', default=0),
+        headroom=dict(type='int'),
+        fail_on=dict(type='float', default=DEFAULT_FAIL_ON),
+        pgbouncer_threshold=dict(type='float', default=DEFAULT_PGBOUNCER_THRESHOLD),
+        pgbouncer=dict(
+            type='dict',
+            default={},
+            options=dict(
+                enabled=dict(type='bool', default=False),
+                pool_mode=dict(type='str', default='transaction', choices=list(PGBOUNCER_POOL_MODES)),
+                default_pool_size=dict(type='int', default=20),
+                reserve_pool_size=dict(type='int', default=0),
+                max_client_conn=dict(type='int', default=100),
+                max_db_connections=dict(type='int', default=0),
+                max_user_connections=dict(type='int', default=0),
+                instances=dict(type='int', default=1),
+                version=dict(type='str'),
+                max_prepared_statements=dict(type='int'),
+            ),
+        ),
+    )
+
+
+MODULE_CONSTRAINTS = dict(mutually_exclusive=[('facts', 'planned_server')],
+                          required_one_of=[('facts', 'planned_server')])
+
+
+def run(params):
+    """The module's result (without ``changed``) for validated ``params``. Raises BudgetError on bad input."""
+    plan = dict((key, params[key]) for key in INPUT_KEYS)
+    facts = params['facts'] if params['facts'] is not None else planned_server_facts(params['planned_server'])
+    return evaluate(plan, facts, fail_on=params['fail_on'], pgbouncer_threshold=params['pgbouncer_threshold'])

@@ -117,7 +117,16 @@ SETTINGS_SQL = (
 
 ROLE_SQL = "SELECT rolconnlimit, rolsuper, rolcanlogin FROM pg_roles WHERE rolname = %(role)s"
 
-DATABASE_SQL = "SELECT datconnlimit, datallowconn FROM pg_database WHERE datname = %(db)s"
+DATABASE_SQL = "SELECT datconnlimit, datallowconn, pg_get_userbyid(datdba) FROM pg_database WHERE datname = %(db)s"
+
+# What the login role may do (the pgvector role's requirement checks): CREATEROLE, CREATEDB and the
+# roles it is a member of (provider admin roles such as rds_superuser, cloudsqlsuperuser).
+LOGIN_RIGHTS_SQL = (
+    "SELECT r.rolcreaterole, r.rolcreatedb, "
+    "coalesce((SELECT array_agg(g.rolname::text ORDER BY g.rolname) FROM pg_roles g "
+    "WHERE g.oid <> r.oid AND pg_has_role(r.oid, g.oid, 'MEMBER')), '{}') "
+    "FROM pg_roles r WHERE r.rolname = current_user"
+)
 
 # Client backends (not autovacuum, walsenders or background workers), without this session.
 #
@@ -184,6 +193,9 @@ def gather(params, app_role=None, app_database=None):
                 'reserved_connections': int(reserved) if reserved not in (None, '') else None,
                 'login_user': current_user,
                 'login_is_superuser': bool(login_super),
+                'login_can_create_role': None,
+                'login_can_create_db': None,
+                'login_member_of': [],
                 'role': app_role,
                 'role_exists': None,
                 'role_connection_limit': None,
@@ -193,7 +205,13 @@ def gather(params, app_role=None, app_database=None):
                 'database_exists': False,
                 'database_connection_limit': None,
                 'database_allows_connections': None,
+                'database_owner': None,
             }
+            rights = _one(conn, LOGIN_RIGHTS_SQL)
+            if rights is not None:
+                facts['login_can_create_role'] = bool(rights[0])
+                facts['login_can_create_db'] = bool(rights[1])
+                facts['login_member_of'] = list(rights[2] or [])
             if app_role:
                 row = _one(conn, ROLE_SQL, {'role': app_role})
                 facts['role_exists'] = row is not None
@@ -206,6 +224,7 @@ def gather(params, app_role=None, app_database=None):
                 facts['database_exists'] = True
                 facts['database_connection_limit'] = row[0]
                 facts['database_allows_connections'] = bool(row[1])
+                facts['database_owner'] = row[2]
             total, app, other, other_db, hidden = _one(conn, ACTIVITY_SQL, {'role': app_role, 'db': database})
             facts.update({
                 'connections_total': total,

@@ -485,64 +485,19 @@ msg:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.statewave.kubernetes.plugins.module_utils.connection_budget import (
+    argument_spec,
+    MODULE_CONSTRAINTS,
     BudgetError,
-    DEFAULT_MAX_SURGE,
-    INPUT_KEYS,
-    evaluate,
-    planned_server_facts,
+    run,
 )
 
 
 def main():
-    argument_spec = dict(
-        facts=dict(type='dict'),
-        planned_server=dict(
-            type='dict',
-            options=dict(
-                max_connections=dict(type='int'),
-                parameters=dict(type='dict', default={}),
-                postgres_major=dict(type='int'),
-                description=dict(type='str', default='planned server'),
-            ),
-        ),
-        replicas=dict(type='int', default=1),
-        autoscaling_enabled=dict(type='bool', default=False),
-        autoscaling_min_replicas=dict(type='int', default=1),
-        autoscaling_max_replicas=dict(type='int', default=5),
-        max_surge=dict(type='raw', default=DEFAULT_MAX_SURGE),
-        distributed_rate_limiter=dict(type='bool', default=False),
-        migration_job=dict(type='bool', default=True),
-        migration_through_pgbouncer=dict(type='bool', default=False),
-        other_consumers=dict(type='int', default=0),
-        headroom=dict(type='int'),
-        fail_on=dict(type='float', default=1.0),
-        pgbouncer_threshold=dict(type='float', default=0.7),
-        pgbouncer=dict(
-            type='dict',
-            default={},
-            options=dict(
-                enabled=dict(type='bool', default=False),
-                pool_mode=dict(type='str', default='transaction', choices=['session', 'transaction', 'statement']),
-                default_pool_size=dict(type='int', default=20),
-                reserve_pool_size=dict(type='int', default=0),
-                max_client_conn=dict(type='int', default=100),
-                max_db_connections=dict(type='int', default=0),
-                max_user_connections=dict(type='int', default=0),
-                instances=dict(type='int', default=1),
-                version=dict(type='str'),
-                max_prepared_statements=dict(type='int'),
-            ),
-        ),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           mutually_exclusive=[('facts', 'planned_server')],
-                           required_one_of=[('facts', 'planned_server')])
-    params = module.params
-    plan = dict((key, params[key]) for key in INPUT_KEYS)
+    # The same spec and decision run on the controller through the action plugin of this name
+    # (plugins/action/connection_budget.py); this module is what runs where the action is bypassed.
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True, **MODULE_CONSTRAINTS)
     try:
-        facts = params['facts'] if params['facts'] is not None else planned_server_facts(params['planned_server'])
-        result = evaluate(plan, facts, fail_on=params['fail_on'],
-                          pgbouncer_threshold=params['pgbouncer_threshold'])
+        result = run(module.params)
     except BudgetError as exc:
         module.fail_json(msg='connection_budget: invalid input, nothing was checked: %s' % exc, param=exc.param,
                          reason=exc.reason)

@@ -149,6 +149,22 @@ role_is_superuser:
   returned: success
   type: bool
   sample: false
+login_can_create_role:
+  description: Whether the login role has C(CREATEROLE).
+  returned: success
+  type: bool
+  sample: false
+login_can_create_db:
+  description: Whether the login role has C(CREATEDB).
+  returned: success
+  type: bool
+  sample: false
+login_member_of:
+  description: The roles the login role is a member of (directly or through others), for example C(rds_superuser).
+  returned: success
+  type: list
+  elements: str
+  sample: [rds_superuser]
 role_can_login:
   description: Whether the application role has C(LOGIN).
   returned: success
@@ -174,6 +190,11 @@ database_allows_connections:
   returned: success
   type: bool
   sample: true
+database_owner:
+  description: The role that owns the application database; V(null) when it does not exist.
+  returned: success
+  type: str
+  sample: statewave
 connections_total:
   description: Client connections open now, without this module's session.
   returned: success

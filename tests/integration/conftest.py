@@ -68,13 +68,9 @@ def ansible_env():
     return env
 
 
-@pytest.fixture
-def run_playbook(ansible_env, tmp_path):
-    """run_playbook(playbook, extra_vars=None, verbosity=0, inventory=None, env=None) -> CompletedProcess.
-
-    ``playbook`` is a path or a file name under tests/integration/playbooks/. Output (stdout and
-    stderr together) is in ``.stdout``.
-    """
+def playbook_runner(ansible_env, tmp_dir):
+    """run(playbook, extra_vars=None, verbosity=0, inventory=None, env=None, check=False) -> CompletedProcess,
+    with its extra-vars files in tmp_dir (for fixtures of a wider scope than a test)."""
     def run(playbook, extra_vars=None, verbosity=0, inventory=None, env=None, check=False, timeout=900):
         path = Path(playbook)
         if not path.is_absolute():
@@ -83,7 +79,7 @@ def run_playbook(ansible_env, tmp_path):
         if inventory:
             cmd += ["-i", str(inventory)]
         if extra_vars:
-            vars_file = tmp_path / ("extra-vars-%s.json" % uuid.uuid4().hex[:8])
+            vars_file = Path(tmp_dir) / ("extra-vars-%s.json" % uuid.uuid4().hex[:8])
             fd = os.open(str(vars_file), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as fh:
                 json.dump(extra_vars, fh)
@@ -99,6 +95,16 @@ def run_playbook(ansible_env, tmp_path):
         return proc
 
     return run
+
+
+@pytest.fixture
+def run_playbook(ansible_env, tmp_path):
+    """run_playbook(playbook, extra_vars=None, verbosity=0, inventory=None, env=None) -> CompletedProcess.
+
+    ``playbook`` is a path or a file name under tests/integration/playbooks/. Output (stdout and
+    stderr together) is in ``.stdout``.
+    """
+    return playbook_runner(ansible_env, tmp_path)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -175,9 +181,8 @@ def kubeconfig():
     return path
 
 
-@pytest.fixture
-def kubectl(kubeconfig):
-    """kubectl(*args, check=True) -> CompletedProcess against the local cluster."""
+def kubectl_runner(kubeconfig):
+    """kubectl(*args, check=True) -> CompletedProcess against the local cluster (any fixture scope)."""
     def run(*args, check=True, timeout=120):
         proc = subprocess.run(["kubectl", "--kubeconfig", str(kubeconfig)] + [str(a) for a in args],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=timeout,
@@ -187,3 +192,9 @@ def kubectl(kubeconfig):
         return proc
 
     return run
+
+
+@pytest.fixture
+def kubectl(kubeconfig):
+    """kubectl(*args, check=True) -> CompletedProcess against the local cluster."""
+    return kubectl_runner(kubeconfig)

@@ -100,9 +100,10 @@ class Lifecycle(object):
             conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(self.role)))
 
     # -- tools ---------------------------------------------------------------------------------
-    def run(self, playbook, **overrides):
+    def run(self, playbook, env=None, **overrides):
         extra = dict(self.vars, **overrides)
-        return self._run_playbook("playbooks/%s" % playbook, extra_vars=extra, inventory=ROOT / "inventories" / "local")
+        return self._run_playbook("playbooks/%s" % playbook, extra_vars=extra, inventory=ROOT / "inventories" / "local",
+                                  **({"env": env} if env else {}))
 
     def helm(self, *args, check=True):
         proc = subprocess.run([shutil.which("helm") or "helm", "--kubeconfig", str(self.kubeconfig), "-n", self.ns] + list(args),

@@ -56,19 +56,6 @@ def test_upgrade_then_rollback_to_revision_1(installed):
     assert len(life.history()) == 3
 
 
-def test_rollback_names_a_missing_or_unknown_revision(installed):
-    life = installed
-    missing = life.run("rollback.yml")
-    assert missing.returncode != 0 and "missing required arguments: rollback_revision" in folded(missing)
-
-    unknown = life.run("rollback.yml", rollback_revision=7)
-    assert unknown.returncode != 0
-    assert ("rollback_revision=7 is not in the history of release %s (revisions: 1;" % life.release) in folded(unknown)
-    for proc in (missing, unknown):
-        assert recap(proc)["changed"] == 0
-    assert len(life.history()) == 1
-
-
 def test_upgrade_refuses_a_release_that_does_not_exist(lifecycle):
     proc = lifecycle.run("upgrade.yml", statewave_image_tag="1.5.1")
     assert proc.returncode != 0

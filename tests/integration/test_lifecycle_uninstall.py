@@ -54,39 +54,6 @@ def test_uninstall_removes_every_object_and_keeps_the_data(installed):
     assert recap(again)["changed"] == 0
 
 
-def test_uninstall_without_confirmation_changes_nothing(installed):
-    life = installed
-    before = life.release_objects(with_versions=True)
-    history = life.history()
-
-    missing = life.run("uninstall.yml")
-    assert missing.returncode != 0
-    assert ("uninstall_confirm must equal the release name to uninstall release %s from namespace %s" % (life.release, life.ns)
-            in folded(missing))
-    assert "it is not set. Nothing was changed." in folded(missing)
-
-    wrong = life.run("uninstall.yml", uninstall_confirm="statewave")
-    assert wrong.returncode != 0 and "it is 'statewave'" in folded(wrong)
-
-    # Dropping the database needs its name as well, checked before anything changes.
-    no_db_name = life.run("uninstall.yml", uninstall_confirm=life.release, uninstall_drop_database=True)
-    assert no_db_name.returncode != 0
-    assert "uninstall_drop_database_confirm must equal the database name (%s)" % life.db in folded(no_db_name)
-
-    # Confirmed, but the admin login does not work: found out before anything changes.
-    bad_login = life.run("uninstall.yml", uninstall_confirm=life.release, uninstall_drop_database=True,
-                         uninstall_drop_database_confirm=life.db, pgvector_admin_password="not-the-password")
-    assert bad_login.returncode != 0
-    assert "uninstall_drop_database: cannot log in to PostgreSQL as %s@" % life.admin["admin_user"] in folded(bad_login)
-    assert "not-the-password" not in bad_login.stdout
-
-    for proc in (missing, wrong, no_db_name, bad_login):
-        assert recap(proc)["changed"] == 0
-    assert life.release_objects(with_versions=True) == before
-    assert life.history() == history
-    assert life.rows() == ["kept-1", "kept-2"]
-
-
 def test_uninstall_drops_the_database_only_when_confirmed_by_name(installed):
     life = installed
     proc = life.run("uninstall.yml", uninstall_confirm=life.release, uninstall_drop_database=True,

@@ -31,12 +31,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import yaml
 
+from conftest import kubectl_runner, playbook_runner
 from helpers import folded, wait_for
 from lifecycle_helpers import Lifecycle
 
 API_KEY = "verify-key-5d4c3b2a1f0e"
 ROOT = Path(__file__).resolve().parents[2]
-PLAYBOOKS = ROOT / "tests" / "integration" / "playbooks"
 
 
 class FakeStatewave:
@@ -224,15 +224,20 @@ def test_port_forward_is_stopped_by_its_own_pid(run_playbook, tmp_path):
         bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", "port-forward", "--address",
                                       "127.0.0.1", "-n", "swk-pf", "svc/statewave", "%d:http" % port])
         try:
-            proc = run_playbook("verify_port_forward.yml", extra_vars={
-                "verify_kubectl_binary": str(fake), "verify_port_forward_local_port": port,
+            # COLUMNS=80 as many CI and job runners set it: ps cuts command lines there, and this
+            # kubectl's path is long enough to push "port-forward" past it. verify_http_timeout 300:
+            # timeout(1) would end the forward only after 1230 s, so only the role's own stop ends
+            # it within wait_for's bound below.
+            proc = run_playbook("verify_port_forward.yml", env={"COLUMNS": "80"}, extra_vars={
+                "verify_kubectl_binary": str(fake), "verify_port_forward_local_port": port, "verify_http_timeout": 300,
                 "verify_namespace": "swk-pf", "verify_kube_context": "ctx-a", "swk_test_deployment": "statewave"})
             assert proc.returncode == 0, proc.stdout[-3000:]
             assert "http: /healthz 200, /readyz 200 (ready)" in squash(proc.stdout)
             seen = json.loads((tmp_path / "seen.json").read_text())
             assert seen["argv"] == ["--context=ctx-a", "port-forward", "--address", "127.0.0.1", "-n", "swk-pf",
                                     "svc/statewave", "%d:http" % port]
-            wait_for(lambda: ended(seen["pid"]), "the forwarding process to end")
+            assert len("timeout 1230 %s --context=ctx-a " % fake) > 80, "the path must be long enough to be cut at COLUMNS=80"
+            wait_for(lambda: ended(seen["pid"]), "the forwarding process to end", bound=120)
             assert bystander.poll() is None, "a process the role did not start was stopped"
         finally:
             bystander.kill()
@@ -249,28 +254,12 @@ INGRESS_HOST = "verify.swk.example"
 def served(kubeconfig, local_postgres, ansible_env, tmp_path_factory):
     """site.yml once (preflight budget, pgvector, ingress, release in job mode, verify). Yields
     .life (the Lifecycle), .site (site.yml's run), .run(playbook, **vars) and .kubectl(*args)."""
-    tmp = tmp_path_factory.mktemp("verify-served")
-
-    def kubectl(*args, check=True, timeout=120):
-        proc = subprocess.run(["kubectl", "--kubeconfig", str(kubeconfig)] + [str(a) for a in args],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=timeout, check=False)
-        if check and proc.returncode != 0:
-            raise AssertionError("kubectl %s failed: %s" % (" ".join(map(str, args)), proc.stderr))
-        return proc
+    kubectl = kubectl_runner(kubeconfig)
+    runner = playbook_runner(ansible_env, tmp_path_factory.mktemp("verify-served"))
 
     def run_playbook(playbook, extra_vars=None, inventory=None, verbosity=0):
-        path = Path(playbook)
-        if not path.is_absolute():
-            path = PLAYBOOKS / path if (PLAYBOOKS / path).exists() else ROOT / path
-        vars_file = tmp / ("vars-%s.json" % uuid.uuid4().hex[:8])
-        fd = os.open(str(vars_file), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            json.dump(extra_vars or {}, fh)
-        cmd = ["ansible-playbook", str(path), "-i", str(inventory or ROOT / "inventories" / "local"), "-e", "@%s" % vars_file]
-        if verbosity:
-            cmd.append("-" + "v" * verbosity)
-        return subprocess.run(cmd, cwd=str(ROOT), env=ansible_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True, timeout=900, check=False)
+        return runner(playbook, extra_vars=extra_vars or {}, inventory=inventory or ROOT / "inventories" / "local",
+                      verbosity=verbosity)
 
     life = Lifecycle(kubectl, kubeconfig, run_playbook, local_postgres["pgvector"], uuid.uuid4().hex[:6])
     life.vars.update({"statewave_migration_mode": "job", "ingress_enabled": True, "ingress_controller": "ingress-nginx",

@@ -341,9 +341,22 @@ def _port_in_use(port: int) -> bool:
         return s.connect_ex((HOST, port)) == 0
 
 
+def _worker_number() -> int:
+    """0, or N for the pytest-xdist worker gwN (the integration stage runs two)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
+
+
 def free_port(start: int = 55450, end: int = 55999) -> int:
-    """A TCP port on 127.0.0.1 nobody listens on (for throwaway instances)."""
-    for port in range(start, end):
+    """A TCP port on 127.0.0.1 nobody listens on (for throwaway instances).
+
+    Each pytest-xdist worker starts its scan at another point of the range, so that two workers
+    asking at the same moment do not both pick the first free port."""
+    ports = list(range(start, end))
+    if not ports:
+        raise PgLocalError("no port between %d and %d" % (start, end))
+    offset = (_worker_number() * len(ports) // 4) % len(ports)
+    for port in ports[offset:] + ports[:offset]:
         if not _port_in_use(port):
             return port
     raise PgLocalError("no free port between %d and %d" % (start, end))

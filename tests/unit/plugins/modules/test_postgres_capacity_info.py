@@ -65,6 +65,8 @@ class FakeConnection(object):
         if sql == pc.DATABASE_SQL:
             db = s['databases'].get(args['db'])
             return FakeCursor([db] if db else [])
+        if sql == pc.LOGIN_RIGHTS_SQL:
+            return FakeCursor([s['login_rights']])
         if sql == pc.ACTIVITY_SQL:
             return FakeCursor([s['activity']])
         if sql == pc.PGVECTOR_SQL:
@@ -83,7 +85,8 @@ def server(**overrides):
     base = {
         'num': 160002, 'max': 100, 'su': 3, 'reserved': '2', 'user': 'swk_admin',
         'roles': {'statewave': (40, False, True)},
-        'databases': {'statewave': (60, True), 'postgres': (-1, True)},
+        'databases': {'statewave': (60, True, 'statewave'), 'postgres': (-1, True, 'swk_admin')},
+        'login_rights': (True, False, ['pg_monitor']),
         'activity': (7, 4, 3, 1, 0),
         'vector': '0.6.2', 'vector_versions': ['0.6.2', '0.5.1', '0.10.0'],
         'installed': {'statewave': '0.6.2'},
@@ -144,6 +147,9 @@ def test_facts_are_mapped(fake):
     assert (r['max_connections'], r['superuser_reserved_connections'], r['reserved_connections']) == (100, 3, 2)
     assert r['role_exists'] is True and r['role_connection_limit'] == 40 and r['role_is_superuser'] is False
     assert r['database_exists'] is True and r['database_connection_limit'] == 60
+    assert r['database_owner'] == 'statewave' and r['role_can_login'] is True
+    # the login's rights (what the pgvector role's requirement checks read)
+    assert (r['login_can_create_role'], r['login_can_create_db'], r['login_member_of']) == (True, False, ['pg_monitor'])
     assert (r['connections_total'], r['connections_app_role'], r['connections_other'],
             r['connections_other_in_database']) == (7, 4, 3, 1)
     assert r['pgvector_available'] is True
@@ -252,6 +258,7 @@ def test_missing_role_and_database(fake):
     r = out.result
     assert r['role_exists'] is False and r['role_connection_limit'] is None
     assert r['database_exists'] is False and r['database_connection_limit'] is None
+    assert r['database_owner'] is None
     assert r['pgvector_installed_version'] is None
     assert len(fake['connects']) == 1  # no second connection to a database that does not exist
 
@@ -302,7 +309,7 @@ def test_check_mode(fake):
 
 
 def test_every_query_is_read_only():
-    for sql in (pc.SETTINGS_SQL, pc.ROLE_SQL, pc.DATABASE_SQL, pc.ACTIVITY_SQL, pc.PGVECTOR_SQL,
+    for sql in (pc.SETTINGS_SQL, pc.ROLE_SQL, pc.DATABASE_SQL, pc.LOGIN_RIGHTS_SQL, pc.ACTIVITY_SQL, pc.PGVECTOR_SQL,
                 pc.PGVECTOR_VERSIONS_SQL):
         assert sql.lstrip().upper().startswith('SELECT')
 
