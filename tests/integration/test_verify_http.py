@@ -341,7 +341,8 @@ def test_in_cluster_job_spec_its_script_and_how_its_result_is_read(served, fake_
     assert env == {"VERIFY_BASE_URL": "http://%s.%s.svc:8100" % (life.fullname, life.ns), "VERIFY_TIMEOUT": "7",
                    "VERIFY_REQUIRE_READY": "false"}
     assert pod["restartPolicy"] == "Never" and container["terminationMessagePolicy"] == "FallbackToLogsOnError"
-    assert container["image"] == "curlimages/curl:8.10.1" and container["command"][:2] == ["sh", "-c"]
+    # verify_in_cluster_image from inventories/local (the curl image tests/kind builds; kwok runs none)
+    assert container["image"] == "swk.local/curl:bookworm" and container["command"][:2] == ["sh", "-c"]
     # The pod is not one of the Service's endpoints.
     selector = json.loads(kubectl("-n", life.ns, "get", "service", life.fullname, "-o", "json").stdout)["spec"]["selector"]
     assert not set(selector.items()) <= set(job["spec"]["template"]["metadata"]["labels"].items())
