@@ -78,6 +78,15 @@ stage_sanity() {
   git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do
     [ -e "$f" ] && mkdir -p "$dest/$(dirname "$f")" && cp -a "$f" "$dest/$f"
   done
+  # The collections ours depends on (galaxy.yml), beside it as ansible-test expects: the ones the
+  # `ansible` package of the venv bundles (a module importing kubernetes.core's module_utils and
+  # doc fragments is checked against them).
+  local bundled; bundled="$(python -c 'import ansible_collections; print(list(ansible_collections.__path__)[0])' 2>/dev/null || true)"
+  local dep
+  for dep in kubernetes/core community/postgresql; do
+    rm -rf "${dest%/statewave/kubernetes}/$dep"
+    if [ -d "$bundled/$dep" ]; then mkdir -p "${dest%/statewave/kubernetes}/$dep" && cp -a "$bundled/$dep/." "${dest%/statewave/kubernetes}/$dep/"; fi
+  done
   # --venv would bootstrap pip from a host outside the package registries; a venv of our own
   # with only ansible-core (the version CI pins) and --local --requirements uses PyPI alone.
   local core; core="$(sed -n 's/^ansible-core==//p' test-requirements.txt)"
