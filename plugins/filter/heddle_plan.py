@@ -17,7 +17,7 @@ description:
   reports all problems at once, each naming the operator's variable, the value, the condition and the fix.
 - When nothing is wrong, returns the values for the chart C(charts/heddle) and the list of actors the verify
   step reads.
-- Pure: reads nothing from a cluster.
+- Pure, it reads nothing from a cluster.
 options:
   _input:
     description: The C(heddle_*) variables, by name.

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """One real message through Heddle: a task published to the router's subject
 heddle.tasks.incoming for a worker (a processor needs no model), and its result read back on
 NATS (heddle.results.<parent_task_id>, where workers publish results). Exits 0 when the result

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Start Heddle's dynamic orchestrator (OrchestratorActor) as `heddle orchestrator` means to.
 
 heddle-ai 0.9.2's `heddle orchestrator` cannot start: it constructs OrchestratorActor without
@@ -19,7 +18,7 @@ import sys
 
 import structlog
 
-import heddle.cli.main  # noqa: F401 - the CLI's log format
+import heddle.cli.main  # noqa: F401 pylint: disable=unused-import - the CLI's log format
 from heddle.cli.preflight import check_config_readable, check_nats_connectivity
 from heddle.core.config import load_config, validate_orchestrator_config
 from heddle.orchestrator.runner import OrchestratorActor

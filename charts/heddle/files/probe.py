@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Readiness and liveness of one Heddle actor, asked of the NATS server it talks to.
 
 Heddle actors (router, orchestrators, workers, processors) have no HTTP port and no health file;

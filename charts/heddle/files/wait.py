@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Init container of every Heddle actor: wait until NATS (and, for the orchestrator, Valkey)
 answer, so that actors never start against a bus that is not there (the heddle CLI's own
 pre-flight connects once with a 5 s timeout and exits, which crash-loops pods on a first deploy).
@@ -48,7 +47,7 @@ def main(argv=None):
             except Exception as exc:  # noqa: BLE001
                 waiting.append(f"{name}: {exc}")
         if not waiting:
-            print(f"ready after {time.monotonic() - started:.0f} s: " + ", ".join(n for n, _ in checks), flush=True)
+            print(f"ready after {time.monotonic() - started:.0f} s: " + ", ".join(check[0] for check in checks), flush=True)
             return 0
         if time.monotonic() - last_report >= 10:
             print("waiting for " + "; ".join(waiting), flush=True)
