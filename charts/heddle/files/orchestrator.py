@@ -18,7 +18,8 @@ import sys
 
 import structlog
 
-import heddle.cli.main  # noqa: F401 pylint: disable=unused-import - the CLI's log format
+# Imported for its side effect: the CLI's log format (structlog configured at import).
+import heddle.cli.main  # noqa: F401 pylint: disable=unused-import
 from heddle.cli.preflight import check_config_readable, check_nats_connectivity
 from heddle.core.config import load_config, validate_orchestrator_config
 from heddle.orchestrator.runner import OrchestratorActor
