@@ -20,6 +20,36 @@ Why these numbers (statewave-contract.md sections 2.1, 4.1, 4.2):
   max_connections for ordinary roles; a role's CONNECTION LIMIT and a database's
   CONNECTION LIMIT are hard caps; connections held by other roles already use slots.
 
+PyStator (PyPI ``pystator`` 0.0.47; its pods can share the server with Statewave's, see
+``ADDITIONAL_PROFILES``). Every number below was read in the installed package; file and function:
+
+* Engines: ``pystator/db/base.py`` ``get_engine()`` is the one engine factory and passes no pool
+  arguments, so each engine gets SQLAlchemy's QueuePool defaults (``sqlalchemy/pool/impl.py``
+  ``QueuePool.__init__``: pool_size 5, max_overflow 10): up to 15 connections per engine.
+* Worker pod (``pystator worker``, one process): ``worker/runner.py`` ``Worker.start()`` builds five
+  long-lived engines, plus one for the dead-letter store:
+  the state store (``stores/factory.py`` ``create_state_store`` -> ``stores/_sqlalchemy_base.py``
+  ``_connect_engine``), the driver's shared engine for locks, outbox and retention
+  (``backends/sql/driver.py`` ``build_sql_driver``), the driver's machine store
+  (``machine_store/_sqlalchemy.py`` ``SQLAlchemyMachineStore.connect``), the trigger-event source
+  (``worker/event_sources/database.py`` ``DatabaseEventSource.__init__``), the apply-data source
+  (``worker/event_sources/apply_data_database.py`` ``DatabaseApplyDataEventSource.__init__``) and, with
+  ``PYSTATOR_WORKER_DLQ_ENABLED`` (the default, ``worker/config.py``), the DLQ store
+  (``dlq/database_store.py`` ``DatabaseDLQStore.__init__``): 6 x 15 = 90. With
+  ``PYSTATOR_WORKER_NOTIFY_LISTENER_ENABLED`` one more LISTEN connection (``worker/notify_listener.py``).
+  Measured (kind, light load): 14 connections open.
+* API pod (``pystator api``, one uvicorn process): no long-lived engine at all. Every request that
+  touches the database builds a new engine (``api/dependencies/database.py`` ``get_db_session`` ->
+  ``db/base.py`` ``get_session`` -> ``get_engine``; apply-data adds one through ``queue/client.py``
+  ``QueueClient.from_url``) and never disposes it: its connection is closed only when Python's cyclic
+  garbage collector frees the engine. The code gives no bound; measured on PostgreSQL 16 here: 43
+  connections after 400 sequential requests, 86 with 10 concurrent clients (the server's limit then
+  refused more). The budget takes an operator's figure, 20 per API pod by default
+  (``PYSTATOR_API_CONNECTIONS_PER_POD``).
+* The migration Job (``pystator db upgrade``, ``db/cli.py`` ``cmd_upgrade``): one connection at a time
+  (``_prepare_alembic_before_upgrade`` disposes its engine before Alembic connects through a NullPool,
+  ``db/migrations/env.py``).
+
 Nothing here talks to a database or to Ansible: the module and the unit tests call
 ``evaluate()`` with plain dicts.
 """
@@ -59,6 +89,23 @@ PGBOUNCER_DEFAULTS = {
     'max_prepared_statements': None,
 }
 PGBOUNCER_POOL_MODES = ('session', 'transaction', 'statement')
+
+# PyStator 0.0.47 (see the module docstring for the file and function behind each number).
+SQLALCHEMY_ENGINE_CONNECTIONS = 5 + 10          # QueuePool pool_size + max_overflow, per engine
+PYSTATOR_WORKER_ENGINES = 5                     # state store, driver, machine store, 2 event sources
+PYSTATOR_WORKER_DLQ_ENGINES = 1                 # the DLQ store, when PYSTATOR_WORKER_DLQ_ENABLED (default)
+PYSTATOR_WORKER_NOTIFY_CONNECTIONS = 1          # the LISTEN connection, when NOTIFY_LISTENER_ENABLED
+PYSTATOR_API_CONNECTIONS_PER_POD = 20           # an operator's figure: the API's engines are per request
+PYSTATOR_MIGRATION_JOB_CONNECTIONS = 1
+# Pod groups that may share the server with the primary one (Statewave's API), by profile.
+ADDITIONAL_PROFILES = ('pystator_api', 'pystator_worker', 'custom')
+
+
+def pystator_worker_connections(dlq_enabled=True, notify_listener=False):
+    """Connections one PyStator worker pod may hold: 15 per engine, 5 engines (+1 with the DLQ store),
+    plus the LISTEN connection of the notify listener."""
+    engines = PYSTATOR_WORKER_ENGINES + (PYSTATOR_WORKER_DLQ_ENGINES if dlq_enabled else 0)
+    return engines * SQLALCHEMY_ENGINE_CONNECTIONS + (PYSTATOR_WORKER_NOTIFY_CONNECTIONS if notify_listener else 0)
 
 ASYNCPG_PGBOUNCER_ADVICE = (
     'put PgBouncer in transaction mode in front of PostgreSQL and point STATEWAVE_DATABASE_URL '
@@ -229,6 +276,86 @@ def normalize_plan(plan):
     out['headroom'] = None if headroom is None else to_int(
         headroom, 'headroom', 0, PG_MAX_CONNECTIONS, fix='upstream uses 10 to 25')
     out['pgbouncer'] = normalize_pgbouncer(plan.get('pgbouncer'))
+    out['primary_enabled'] = to_bool(plan.get('primary_enabled', True), 'primary_enabled')
+    per_pod = plan.get('connections_per_pod')
+    out['connections_per_pod'] = None if per_pod in (None, '') else to_int(
+        per_pod, 'connections_per_pod', 1, PG_MAX_CONNECTIONS, fix='the connections one pod of the app may hold')
+    out['replicas_variable'] = plan.get('replicas_variable') or None
+    groups = plan.get('additional_pods') or []
+    if not isinstance(groups, list):
+        raise BudgetError('additional_pods', 'expected a list of pod groups, got %r' % (groups,))
+    out['additional_pods'] = [normalize_group(item, index) for index, item in enumerate(groups)]
+    names = [group['name'] for group in out['additional_pods']]
+    if len(set(names)) != len(names):
+        raise BudgetError('additional_pods', 'group names must differ, got %s' % ', '.join(names))
+    if not out['primary_enabled'] and not out['additional_pods']:
+        raise BudgetError('primary_enabled', 'is false and additional_pods is empty: there is nothing to budget')
+    if not out['primary_enabled']:
+        # PgBouncer stands in front of the primary group only.
+        out['pgbouncer'] = normalize_pgbouncer({})
+    return out
+
+
+GROUP_KEYS = ('name', 'profile', 'replicas', 'autoscaling_enabled', 'autoscaling_min_replicas', 'autoscaling_max_replicas',
+              'max_surge', 'connections_per_pod', 'dlq_enabled', 'notify_listener', 'migration_job', 'replicas_variable')
+
+
+def normalize_group(item, index):
+    """One more group of pods on the same server (for example PyStator's API or worker), validated.
+
+    ``profile`` pystator_api takes ``connections_per_pod`` or PYSTATOR_API_CONNECTIONS_PER_POD;
+    pystator_worker counts its engines (pystator_worker_connections(), unless ``connections_per_pod`` is
+    given); custom needs ``connections_per_pod``. Errors name ``additional_pods.<name>.<key>``.
+    """
+    if not isinstance(item, dict):
+        raise BudgetError('additional_pods[%d]' % index, 'expected a dict with name, profile and replicas, got %r' % (item,))
+    name = str(item.get('name') or '').strip()
+    if not name:
+        raise BudgetError('additional_pods[%d].name' % index, 'is empty: name the group (e.g. pystator-worker)')
+    param = 'additional_pods.%s' % name
+    unknown = sorted(set(item) - set(GROUP_KEYS))
+    if unknown:
+        raise BudgetError('%s.%s' % (param, unknown[0]), 'unknown key; known: %s' % ', '.join(GROUP_KEYS))
+    profile = item.get('profile') or 'custom'
+    if profile not in ADDITIONAL_PROFILES:
+        raise BudgetError(param + '.profile', 'must be one of %s, got %r' % (', '.join(ADDITIONAL_PROFILES), profile))
+    out = {'name': name, 'profile': profile, 'replicas_variable': item.get('replicas_variable') or None}
+    out['autoscaling_enabled'] = to_bool(item.get('autoscaling_enabled', False), param + '.autoscaling_enabled')
+    if out['autoscaling_enabled']:
+        out['autoscaling_min_replicas'] = to_int(item.get('autoscaling_min_replicas', 1), param + '.autoscaling_min_replicas',
+                                                 1, MAX_REPLICAS, fix='an HPA runs 1 to %d replicas' % MAX_REPLICAS)
+        out['autoscaling_max_replicas'] = to_int(item.get('autoscaling_max_replicas', 5), param + '.autoscaling_max_replicas',
+                                                 1, MAX_REPLICAS, fix='an HPA runs 1 to %d replicas' % MAX_REPLICAS)
+        if out['autoscaling_max_replicas'] < out['autoscaling_min_replicas']:
+            raise BudgetError(param + '.autoscaling_max_replicas', 'is %d, below the HPA minimum %d; set the maximum to at '
+                                                                   'least the minimum'
+                              % (out['autoscaling_max_replicas'], out['autoscaling_min_replicas']))
+        out['replicas'] = out['autoscaling_max_replicas']
+    else:
+        out['replicas'] = to_int(item.get('replicas', 1), param + '.replicas', 0, MAX_REPLICAS,
+                                 fix='plan 0 to %d replicas' % MAX_REPLICAS)
+    out['max_surge'] = item.get('max_surge')
+    if out['max_surge'] is None:
+        out['max_surge'] = DEFAULT_MAX_SURGE
+    try:
+        parse_surge(out['max_surge'])
+    except BudgetError as exc:
+        raise BudgetError(param + '.max_surge', exc.reason)
+    per_pod = item.get('connections_per_pod')
+    if per_pod not in (None, ''):
+        out['connections_per_pod'] = to_int(per_pod, param + '.connections_per_pod', 1, PG_MAX_CONNECTIONS,
+                                            fix='the connections one pod may hold')
+        out['per_pod_source'] = 'set'
+    elif profile == 'pystator_api':
+        out['connections_per_pod'], out['per_pod_source'] = PYSTATOR_API_CONNECTIONS_PER_POD, 'default'
+    elif profile == 'pystator_worker':
+        out['connections_per_pod'] = pystator_worker_connections(
+            to_bool(item.get('dlq_enabled', True), param + '.dlq_enabled'),
+            to_bool(item.get('notify_listener', False), param + '.notify_listener'))
+        out['per_pod_source'] = 'code'
+    else:
+        raise BudgetError(param + '.connections_per_pod', 'is missing: a custom group needs the connections one pod may hold')
+    out['migration_job'] = to_bool(item.get('migration_job', False), param + '.migration_job')
     return out
 
 
@@ -396,7 +523,7 @@ def pgbouncer_from_cnpg_pooler(settings):
 
 INPUT_KEYS = ('replicas', 'autoscaling_enabled', 'autoscaling_min_replicas', 'autoscaling_max_replicas', 'max_surge',
               'distributed_rate_limiter', 'migration_job', 'migration_through_pgbouncer', 'other_consumers',
-              'headroom', 'pgbouncer')
+              'headroom', 'pgbouncer', 'primary_enabled', 'connections_per_pod', 'replicas_variable', 'additional_pods')
 
 
 def input_error(args):
@@ -420,24 +547,52 @@ def input_error(args):
 # ----------------------------------------------------------------------------------------------
 # The arithmetic
 # ----------------------------------------------------------------------------------------------
+def _group_demand(group):
+    surge = surge_pods(group['max_surge'], group['replicas'])
+    pods = group['replicas'] + surge
+    return {
+        'name': group['name'],
+        'profile': group['profile'],
+        'replicas': group['replicas'],
+        'autoscaling_enabled': group['autoscaling_enabled'],
+        'surge_pods': surge,
+        'pods_at_peak': pods,
+        'connections_per_pod': group['connections_per_pod'],
+        'per_pod_source': group['per_pod_source'],
+        'connections': pods * group['connections_per_pod'],
+        'migration_connections': PYSTATOR_MIGRATION_JOB_CONNECTIONS if group['migration_job'] else 0,
+    }
+
+
 def peak_demand(plan):
-    """Connections the plan opens at its peak, before any server limit is looked at."""
-    replicas = plan['replicas']
+    """Connections the plan opens at its peak, before any server limit is looked at.
+
+    The primary group (Statewave's API pods, unless ``primary_enabled`` is false) plus every group of
+    ``additional_pods`` (pods that connect to the same server directly, e.g. PyStator's API and worker).
+    """
+    primary = plan.get('primary_enabled', True)
+    replicas = plan['replicas'] if primary else 0
     surge = surge_pods(plan['max_surge'], replicas)
     pods = replicas + surge
-    per_pod = CONNECTIONS_PER_POD + (RATE_LIMITER_CONNECTIONS_PER_POD if plan['distributed_rate_limiter'] else 0)
-    migration = MIGRATION_JOB_CONNECTIONS if plan['migration_job'] else 0
+    per_pod = (plan.get('connections_per_pod') or CONNECTIONS_PER_POD) + (
+        RATE_LIMITER_CONNECTIONS_PER_POD if plan['distributed_rate_limiter'] else 0)
+    migration = MIGRATION_JOB_CONNECTIONS if plan['migration_job'] and primary else 0
+    groups = [_group_demand(group) for group in plan.get('additional_pods') or []]
+    group_connections = sum(group['connections'] for group in groups)
+    group_migrations = sum(group['migration_connections'] for group in groups)
+    total_replicas = replicas + sum(group['replicas'] for group in groups)
     if plan['headroom'] is None:
-        headroom, headroom_source = auto_headroom(replicas), 'auto'
+        headroom, headroom_source = auto_headroom(total_replicas), 'auto'
     else:
         headroom, headroom_source = plan['headroom'], 'set'
     app_pods = pods * per_pod
     bouncer = plan['pgbouncer']
     # The migration Job either connects to PostgreSQL directly (its own server connection), or,
     # with the app's DSN pointing at PgBouncer, through the pooler: then it is one more client
-    # there and takes one of the pooled server connections already counted.
+    # there and takes one of the pooled server connections already counted. PgBouncer serves the
+    # primary group only; the additional groups connect directly.
     through_pgbouncer = bool(bouncer['enabled'] and plan.get('migration_through_pgbouncer') and migration)
-    if bouncer['enabled']:
+    if bouncer['enabled'] and primary:
         pool = bouncer['default_pool_size'] + bouncer['reserve_pool_size']
         for key in ('max_db_connections', 'max_user_connections'):
             if bouncer[key]:
@@ -447,20 +602,28 @@ def peak_demand(plan):
     else:
         app_db = app_pods
         clients = None
-    direct_migration = 0 if through_pgbouncer else migration
-    app_total = app_db + direct_migration
+    primary_migration = 0 if through_pgbouncer else migration
+    direct_migration = primary_migration + group_migrations
+    primary_total = app_db + primary_migration
+    app_total = primary_total + group_connections + group_migrations
+    all_migrations = migration + group_migrations
     return {
         'replicas': replicas,
         'surge_pods': surge,
         'pods_at_peak': pods,
         'connections_per_pod': per_pod,
-        'app_pool_connections': app_pods,
-        'pgbouncer_server_connections': app_db if bouncer['enabled'] else None,
+        'app_pool_connections': app_pods + group_connections,
+        'pgbouncer_server_connections': app_db if bouncer['enabled'] and primary else None,
         'pgbouncer_client_connections': clients,
-        'migration_connections': migration,
-        'migration_path': None if not migration else ('pgbouncer' if through_pgbouncer else 'direct'),
+        'migration_connections': all_migrations,
+        'migration_path': None if not all_migrations else ('pgbouncer' if through_pgbouncer else 'direct'),
         'direct_migration_connections': direct_migration,
         'app_connections': app_total,
+        # What the role's and the database's CONNECTION LIMITs apply to: the facts name one app role
+        # and database, the primary group's (or, without one, the additional groups').
+        'role_connections': primary_total if primary and groups else app_total,
+        'primary_enabled': primary,
+        'groups': groups,
         'other_consumers': plan['other_consumers'],
         'headroom': headroom,
         'headroom_source': headroom_source,
@@ -502,22 +665,22 @@ def limit_checks(demand, facts, plan, fail_on):
            demand['other_consumers'], demand['headroom'], demand['peak_connections'])))
     if facts['role_connection_limit'] is not None and not facts['role_is_superuser']:
         checks.append(_check(
-            'role', facts['role_connection_limit'], 0, demand['app_connections'], fail_on,
+            'role', facts['role_connection_limit'], 0, demand['role_connections'], fail_on,
             'role %s CONNECTION LIMIT %d usable; needs app %d (%s%s)'
-            % (facts.get('role') or '(app role)', facts['role_connection_limit'], demand['app_connections'],
+            % (facts.get('role') or '(app role)', facts['role_connection_limit'], demand['role_connections'],
                'PgBouncer server connections' if plan['pgbouncer']['enabled'] else 'pods',
                ' + migration Job' if demand['direct_migration_connections'] else '')))
     if facts['database_connection_limit'] is not None:
         checks.append(_check(
             'database', facts['database_connection_limit'], facts['connections_other_in_database'],
-            demand['app_connections'], fail_on,
+            demand['role_connections'], fail_on,
             'database %s CONNECTION LIMIT %d - in use there by other roles %d = %d usable; needs app %d'
             % (facts.get('database') or '(app database)', facts['database_connection_limit'],
                facts['connections_other_in_database'],
                facts['database_connection_limit'] - facts['connections_other_in_database'],
-               demand['app_connections'])))
+               demand['role_connections'])))
     bouncer = plan['pgbouncer']
-    if bouncer['enabled']:
+    if bouncer['enabled'] and demand['primary_enabled']:
         checks.append(_check(
             'pgbouncer_clients', bouncer['instances'] * bouncer['max_client_conn'], 0,
             demand['pgbouncer_client_connections'], fail_on,
@@ -543,22 +706,42 @@ def _fits(plan, facts, fail_on):
     return all(check['fits'] for check in limit_checks(demand, facts, plan, fail_on))
 
 
-def largest_fitting_replicas(plan, facts, fail_on=DEFAULT_FAIL_ON):
-    """The largest replica count (or HPA maximum) whose peak still fits every limit; 0 if none.
-
-    Demand grows monotonically with the replica count (surge and automatic headroom only grow),
-    so the search stops at the first count that does not fit.
-    """
+def _largest(plan, facts, fail_on, group=None):
     best = 0
     for replicas in range(1, MAX_REPLICAS + 1):
         trial = dict(plan)
-        trial['replicas'] = replicas
-        if trial.get('autoscaling_enabled'):
-            trial['autoscaling_max_replicas'] = replicas
+        if group is None:
+            trial['replicas'] = replicas
+            if trial.get('autoscaling_enabled'):
+                trial['autoscaling_max_replicas'] = replicas
+        else:
+            groups = [dict(item) for item in plan['additional_pods']]
+            groups[group]['replicas'] = replicas
+            if groups[group]['autoscaling_enabled']:
+                groups[group]['autoscaling_max_replicas'] = replicas
+            trial['additional_pods'] = groups
         if not _fits(trial, facts, fail_on):
             break
         best = replicas
     return best
+
+
+def largest_fitting_replicas(plan, facts, fail_on=DEFAULT_FAIL_ON):
+    """The largest replica count (or HPA maximum) of the primary group (without one: of the first
+    additional group) whose peak still fits every limit, the other groups unchanged; 0 if none.
+
+    Demand grows monotonically with the replica count (surge and automatic headroom only grow),
+    so the search stops at the first count that does not fit.
+    """
+    if plan.get('primary_enabled', True):
+        return _largest(plan, facts, fail_on)
+    return _largest(plan, facts, fail_on, 0)
+
+
+def largest_fitting_per_group(plan, facts, fail_on=DEFAULT_FAIL_ON):
+    """{group name: largest fitting replicas} for each additional group, the others unchanged."""
+    return dict((group['name'], _largest(plan, facts, fail_on, index))
+                for index, group in enumerate(plan.get('additional_pods') or []))
 
 
 def _pgbouncer_findings(bouncer):
@@ -613,6 +796,7 @@ def evaluate(plan, facts, fail_on=DEFAULT_FAIL_ON, pgbouncer_threshold=DEFAULT_P
     checks = limit_checks(demand, facts, plan, fail_on)
     binding = _binding(checks)
     largest = largest_fitting_replicas(plan, facts, fail_on)
+    per_group = largest_fitting_per_group(plan, facts, fail_on)
     bouncer = plan['pgbouncer']
 
     verdict, reasons, advice = 'ok', [], []
@@ -626,13 +810,22 @@ def evaluate(plan, facts, fail_on=DEFAULT_FAIL_ON, pgbouncer_threshold=DEFAULT_P
                            % (check['name'], check['needed'], check['available'], check['utilisation'] * 100,
                               fail_on * 100, check['description']))
     if failing:
-        if largest:
+        if not plan['primary_enabled']:
+            pass
+        elif largest:
             advice.append('at most %d %s fit%s with these settings: lower %s, or raise the limit'
                           % (largest, 'replica' if largest == 1 else 'replicas',
                              ' (as HPA maximum)' if plan['autoscaling_enabled'] else '',
-                             'statewave_autoscaling_max_replicas' if plan['autoscaling_enabled'] else 'statewave_replicas'))
+                             plan['replicas_variable'] or ('statewave_autoscaling_max_replicas' if plan['autoscaling_enabled']
+                                                           else 'statewave_replicas')))
         else:
             advice.append('not even 1 replica fits with these settings')
+        for group in plan['additional_pods']:
+            fit = per_group[group['name']]
+            advice.append('%s: at most %d %s fit%s with the other pods unchanged%s'
+                          % (group['name'], fit, 'replica' if fit == 1 else 'replicas',
+                             ' (as HPA maximum)' if group['autoscaling_enabled'] else '',
+                             (': lower %s, or raise the limit' % group['replicas_variable']) if group['replicas_variable'] else ''))
         names = [check['name'] for check in failing]
         if 'server' in names and facts['planned']:
             advice.append('plan a larger max_connections for the new server, or lower headroom / other_consumers if '
@@ -689,6 +882,7 @@ def evaluate(plan, facts, fail_on=DEFAULT_FAIL_ON, pgbouncer_threshold=DEFAULT_P
         'binding_limit': binding['name'],
         'peak_connections': demand['peak_connections'],
         'largest_fitting_replicas': largest,
+        'largest_fitting_per_group': per_group,
         'breakdown': breakdown,
         'limits': checks,
         'reasons': reasons,
@@ -709,34 +903,58 @@ def _unique(items):
     return out
 
 
+def _pods_text(pods, replicas, surge, per_pod):
+    return '%d pods (%d %s + %d surge) x %d' % (pods, replicas, 'replica' if replicas == 1 else 'replicas', surge, per_pod)
+
+
 def _formula(demand, bouncer):
-    if bouncer['enabled']:
-        app = '%d PgBouncer server connections (%d instance(s))' % (
-            demand['pgbouncer_server_connections'], bouncer['instances'])
-    else:
-        app = '%d pods (%d %s + %d surge) x %d' % (
-            demand['pods_at_peak'], demand['replicas'], 'replica' if demand['replicas'] == 1 else 'replicas',
-            demand['surge_pods'], demand['connections_per_pod'])
+    parts = []
+    if demand['primary_enabled']:
+        if bouncer['enabled']:
+            app = '%d PgBouncer server connections (%d instance(s))' % (
+                demand['pgbouncer_server_connections'], bouncer['instances'])
+        else:
+            app = _pods_text(demand['pods_at_peak'], demand['replicas'], demand['surge_pods'], demand['connections_per_pod'])
+        parts.append(('statewave: ' + app) if demand['groups'] else app)
+    for group in demand['groups']:
+        parts.append('%s: %s' % (group['name'], _pods_text(group['pods_at_peak'], group['replicas'], group['surge_pods'],
+                                                           group['connections_per_pod'])))
     if demand['migration_path'] == 'pgbouncer':
         migration = '0 migration Job (through PgBouncer)'
+    elif demand['groups']:
+        count = demand['direct_migration_connections']
+        migration = '%d migration Job%s' % (count, '' if count == 1 else 's')
     else:
         migration = '%d migration Job' % demand['direct_migration_connections']
     return '%s + %s + %d other consumers + %d headroom (%s) = %d' % (
-        app, migration, demand['other_consumers'], demand['headroom'],
+        ' + '.join(parts), migration, demand['other_consumers'], demand['headroom'],
         demand['headroom_source'], demand['peak_connections'])
+
+
+def _scale_text(replicas, autoscaling, autoscaling_max):
+    return ('HPA max %d' % autoscaling_max) if autoscaling else ('%d replica%s' % (replicas, '' if replicas == 1 else 's'))
 
 
 def summary(result, plan):
     """One line an operator can act on."""
-    scale = ('HPA max %d' % plan['autoscaling_max_replicas']) if plan['autoscaling_enabled'] \
-        else ('%d replica%s' % (plan['replicas'], '' if plan['replicas'] == 1 else 's'))
+    scale = _scale_text(plan['replicas'], plan['autoscaling_enabled'], plan.get('autoscaling_max_replicas'))
+    largest = '%d' % result['largest_fitting_replicas']
+    if plan.get('additional_pods'):
+        scales = (['statewave ' + scale] if plan['primary_enabled'] else []) + [
+            '%s %s' % (group['name'], _scale_text(group['replicas'], group['autoscaling_enabled'],
+                                                  group.get('autoscaling_max_replicas')))
+            for group in plan['additional_pods']]
+        scale = ', '.join(scales)
+        fits = ((['statewave %d' % result['largest_fitting_replicas']] if plan['primary_enabled'] else [])
+                + ['%s %d' % (name, count) for name, count in result['largest_fitting_per_group'].items()])
+        largest = ', '.join(fits)
     utilisation = 'exhausted' if result['utilisation'] is None else '%.0f%%' % (result['utilisation'] * 100)
     return ('%s: the plan (%s) needs %d connections at peak (%s); binding limit %s: %d of %d usable (%s)%s; '
-            'largest replica count that fits: %d' % (
+            'largest replica count that fits: %s' % (
                 result['verdict'].upper(), scale, result['peak_connections'], result['breakdown']['formula'],
                 result['binding_limit'], result['required'], result['usable'], utilisation,
                 ' on the planned server' if result.get('planned') else '',
-                result['largest_fitting_replicas']))
+                largest))
 
 
 def argument_spec():
@@ -766,6 +984,10 @@ def argument_spec():
         headroom=dict(type='int'),
         fail_on=dict(type='float', default=DEFAULT_FAIL_ON),
         pgbouncer_threshold=dict(type='float', default=DEFAULT_PGBOUNCER_THRESHOLD),
+        primary_enabled=dict(type='bool', default=True),
+        connections_per_pod=dict(type='int'),
+        replicas_variable=dict(type='str'),
+        additional_pods=dict(type='list', elements='dict', default=[]),
         pgbouncer=dict(
             type='dict',
             default={},

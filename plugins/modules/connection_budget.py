@@ -168,6 +168,41 @@ options:
       - Greater than 0 and at most 1.
     type: float
     default: 0.7
+  primary_enabled:
+    description:
+      - Whether the primary group (Statewave's API pods, sized by O(replicas) or the HPA options) runs on this server.
+        V(false) budgets O(additional_pods) alone, e.g. a server only PyStator uses; PgBouncer is then ignored.
+    type: bool
+    default: true
+  connections_per_pod:
+    description:
+      - Connections one pod of the primary group may hold, instead of Statewave's fixed 15 (its pool is fixed in code).
+        The distributed rate limiter's 3 are added on top.
+    type: int
+  replicas_variable:
+    description: The inventory variable that sizes the primary group, named in the advice (default Statewave's).
+    type: str
+  additional_pods:
+    description:
+      - More groups of pods that connect to the same server directly (not through PgBouncer), each counted as
+        (replicas or HPA maximum + surge) x its connections per pod, plus one migration Job where C(migration_job).
+      - The app role's and database's C(CONNECTION LIMIT) (in O(facts)) are checked against the primary group's
+        connections; without a primary group, against these.
+      - Keys C(name) (required, unique), C(profile) (V(pystator_api), V(pystator_worker) or V(custom)), C(replicas)
+        (0 to 1000), C(autoscaling_enabled), C(autoscaling_min_replicas), C(autoscaling_max_replicas), C(max_surge),
+        C(connections_per_pod) (required for V(custom); overrides a profile's figure), C(dlq_enabled) and
+        C(notify_listener) (V(pystator_worker)), C(migration_job), C(replicas_variable) (named in the advice).
+      - B(PyStator 0.0.47 figures), read in the installed package. Every engine comes from C(pystator/db/base.py)
+        C(get_engine()) with SQLAlchemy's QueuePool defaults, 5 + 10 = 15 connections. A worker pod builds 5 long-lived
+        engines in C(worker/runner.py) C(Worker.start()) (state store, the backend driver's shared engine, its machine
+        store, the trigger and apply-data event sources) and a 6th for the dead-letter store when
+        C(PYSTATOR_WORKER_DLQ_ENABLED) (the default), so V(pystator_worker) is 90 per pod (+1 with the notify listener).
+        The API builds a new engine per request (C(api/dependencies/database.py) C(get_db_session)) that only the
+        garbage collector closes, so its use has no bound in the code; V(pystator_api) takes 20 per pod unless
+        C(connections_per_pod) says otherwise. The C(pystator db upgrade) Job holds 1.
+    type: list
+    elements: dict
+    default: []
   pgbouncer:
     description:
       - PgBouncer between the pods and PostgreSQL (C(STATEWAVE_DATABASE_URL) points at it).
@@ -385,6 +420,22 @@ breakdown:
       description: Same as RV(peak_connections).
       type: int
       sample: 131
+    primary_enabled:
+      description: Whether the primary group was budgeted (O(primary_enabled)).
+      type: bool
+      sample: true
+    role_connections:
+      description: Connections checked against the app role's and database's C(CONNECTION LIMIT).
+      type: int
+      sample: 106
+    groups:
+      description:
+        - One entry per group of O(additional_pods) with C(name), C(profile), C(replicas), C(surge_pods),
+          C(pods_at_peak), C(connections_per_pod), C(per_pod_source) (V(code), V(default) or V(set)), C(connections)
+          and C(migration_connections).
+      type: list
+      elements: dict
+      sample: []
     formula:
       description: The computation in one line.
       type: str
@@ -467,6 +518,11 @@ reason:
   returned: failure
   type: str
   sample: must be at most 1000, got 5000; plan 1 to 1000 replicas
+largest_fitting_per_group:
+  description: For each group of O(additional_pods), the largest replica count that fits with the other pods unchanged.
+  returned: success
+  type: dict
+  sample: {"pystator-api": 4, "pystator-worker": 1}
 planned:
   description: The description of O(planned_server) when the budget was made against a planned server, else V(null).
   returned: success

@@ -23,7 +23,7 @@ INVENTORIES = ["local", "dev", "staging", "prod", "multicluster"]
 EXAMPLES = ["dev", "staging", "prod", "multicluster"]
 PLAYBOOKS = sorted(p.name for p in (ROOT / "playbooks").glob("*.yml"))
 ROLE_PREFIXES = {"statewave_": "statewave", "pgvector_": "pgvector", "ingress_": "ingress",
-                 "preflight_": "preflight", "verify_": "verify"}
+                 "preflight_": "preflight", "verify_": "verify", "heddle_": "heddle"}
 
 # Variable names that hold a secret value (a password, a key, a token) as opposed to a Secret's
 # name or a key name inside a Secret.

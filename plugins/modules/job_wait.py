@@ -1,0 +1,312 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: statewave.kubernetes contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import (absolute_import, division, print_function)
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: job_wait
+short_description: Wait for a Kubernetes Job and keep what explains its failure while it runs
+version_added: 0.2.0
+description:
+  - Polls a Job and its pods until the Job completes or fails, a pod waits for a reason that waiting does not fix
+    (the image cannot be pulled, a Secret or key is missing), or O(timeout) passes.
+  - While the Job runs it records each pod's phase, restarts, exit code, termination reason and message, and
+    waiting reason, and reads the last log lines of a container that ended with a failure or restarted. A Job whose
+    pods use C(restartPolicy OnFailure) loses its pod when it fails (the Job controller deletes it at
+    C(BackoffLimitExceeded)); what was read before stays in the result.
+  - It reads only (Jobs, pods, their logs and events) and never fails on the Job's outcome; test RV(outcome).
+  - Cluster access as the kubernetes.core modules take it, with the same C(K8S_AUTH_*) environment fallbacks
+    (AWX's bearer-token credential).
+author:
+  - Statewave collection maintainers (@statewave)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: Reads only. In check mode it reads once and does not wait (a Job check mode did not create is V(absent)).
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+requirements:
+  - kubernetes (Python)
+options:
+  name:
+    description: Name of the Job.
+    type: str
+    required: true
+  namespace:
+    description: Namespace of the Job.
+    type: str
+    required: true
+  container:
+    description: Container of the Job's pods to report on; the first one when empty.
+    type: str
+  timeout:
+    description:
+      - Seconds to wait at most. The Job's own C(activeDeadlineSeconds) normally ends it first; this only outlasts it.
+    type: int
+    default: 600
+  poll_interval:
+    description: Seconds between two reads.
+    type: int
+    default: 3
+  log_lines:
+    description: Log lines kept per failed container.
+    type: int
+    default: 20
+  fail_fast:
+    description:
+      - Stop waiting as soon as a pod waits for one of the reasons in RV(stuck_reasons) (V(outcome=stuck)).
+    type: bool
+    default: true
+  kubeconfig:
+    description: Path of a kubeconfig. Falls back to C(K8S_AUTH_KUBECONFIG), then the default kubeconfig or the
+      in-cluster service account.
+    type: path
+  context:
+    description: kubeconfig context. Falls back to C(K8S_AUTH_CONTEXT).
+    type: str
+  host:
+    description: URL of the Kubernetes API server (with O(api_key)). Falls back to C(K8S_AUTH_HOST).
+    type: str
+  api_key:
+    description: Bearer token. Falls back to C(K8S_AUTH_API_KEY).
+    type: str
+  ca_cert:
+    description: CA certificate of the API server. Falls back to C(K8S_AUTH_SSL_CA_CERT).
+    type: path
+    aliases: [ssl_ca_cert]
+  validate_certs:
+    description: Whether to check the API server's certificate. Falls back to C(K8S_AUTH_VERIFY_SSL).
+    type: bool
+    aliases: [verify_ssl]
+notes:
+  - The decisions (what a pod shows, which pod explains the outcome, the message) are pure functions in the
+    collection's module_utils C(job_watch), unit-tested.
+'''
+
+EXAMPLES = r'''
+- name: Wait for the migration Job
+  statewave.kubernetes.job_wait:
+    name: pystator-migrate-0a1b2c3d4e
+    namespace: pystator
+    timeout: 660
+  register: migration
+
+- name: Stop with what the Job did
+  ansible.builtin.fail:
+    msg: "{{ migration.msg }}"
+  when: migration.outcome != 'succeeded'
+'''
+
+RETURN = r'''
+outcome:
+  description:
+    - V(succeeded), V(failed) (the Job's Failed condition), V(stuck) (a pod waits for a reason in RV(stuck_reasons)),
+      V(timeout), V(absent) (no such Job), or V(running) (check mode, not finished).
+  returned: always
+  type: str
+  sample: failed
+job:
+  description: The Job as last read (its status), or an empty dict when absent.
+  returned: always
+  type: dict
+pods:
+  description: What was seen of each pod, oldest first, including pods deleted since.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name: {description: Pod name., type: str}
+    phase: {description: Last phase seen., type: str}
+    restarts: {description: Container restarts., type: int}
+    exit_code: {description: Exit code of the last termination seen (null when none)., type: int}
+    reason: {description: Termination reason (Error, OOMKilled, ...)., type: str}
+    message: {description: Termination message., type: str}
+    waiting_reason: {description: Waiting reason (ImagePullBackOff, CreateContainerConfigError, ...)., type: str}
+    waiting_message: {description: Waiting message., type: str}
+    log: {description: The last log lines read when the container failed., type: str}
+    gone: {description: Whether the pod was deleted before the end., type: bool}
+failed_pod:
+  description: The pod observation that explains the outcome best (see RV(pods)), or an empty dict.
+  returned: always
+  type: dict
+events:
+  description: Warning events of the Job and its pods (message, reason, object, time).
+  returned: always
+  type: list
+  elements: dict
+stuck_reasons:
+  description: The waiting reasons that end the wait at once.
+  returned: always
+  type: list
+  elements: str
+msg:
+  description: One paragraph saying what happened (Job, reason, exit code, log lines, latest event).
+  returned: always
+  type: str
+'''
+
+import time
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+
+from ansible_collections.statewave.kubernetes.plugins.module_utils.job_watch import (
+    FAIL_FAST_REASONS, explain, job_outcome, log_from_previous, merge, most_telling, needs_log, stuck)
+
+KUBERNETES_IMPORT_ERROR = None
+try:
+    from kubernetes import client as k8s_client
+    from kubernetes import config as k8s_config
+    from kubernetes.client.rest import ApiException
+except ImportError:  # pragma: no cover - reported by the module
+    KUBERNETES_IMPORT_ERROR = traceback.format_exc()
+    ApiException = Exception
+
+
+def api_client(params):
+    """An ApiClient from the module's access parameters (as kubernetes.core reads them)."""
+    if params['api_key']:
+        configuration = k8s_client.Configuration()
+        configuration.host = params['host']
+        configuration.api_key = {'authorization': 'Bearer %s' % params['api_key']}
+        configuration.verify_ssl = params['validate_certs'] is not False
+        if params['ca_cert']:
+            configuration.ssl_ca_cert = params['ca_cert']
+        return k8s_client.ApiClient(configuration)
+    try:
+        return k8s_config.new_client_from_config(config_file=params['kubeconfig'], context=params['context'])
+    except k8s_config.ConfigException:
+        if params['kubeconfig']:
+            raise
+        k8s_config.load_incluster_config()
+        return k8s_client.ApiClient()
+
+
+class Watcher(object):
+    def __init__(self, module, api):
+        self.module = module
+        self.api = api
+        self.core = k8s_client.CoreV1Api(api)
+        self.batch = k8s_client.BatchV1Api(api)
+        self.p = module.params
+        self.seen = {}
+
+    def plain(self, obj):
+        return self.api.sanitize_for_serialization(obj)
+
+    def read_job(self):
+        try:
+            return self.plain(self.batch.read_namespaced_job(self.p['name'], self.p['namespace']))
+        except ApiException as exc:
+            if getattr(exc, 'status', None) == 404:
+                return None
+            raise
+
+    def read_pods(self):
+        pods = self.core.list_namespaced_pod(self.p['namespace'], label_selector='job-name=%s' % self.p['name'])
+        return [self.plain(pod) for pod in pods.items]
+
+    def read_logs(self):
+        for name, obs in self.seen.items():
+            if not needs_log(obs):
+                continue
+            kwargs = {'tail_lines': max(self.p['log_lines'], 1) * 4}
+            if obs.get('container'):
+                kwargs['container'] = obs['container']
+            if log_from_previous(obs):
+                kwargs['previous'] = True
+            try:
+                text = self.core.read_namespaced_pod_log(name, self.p['namespace'], **kwargs)
+            except ApiException as exc:  # a runtime without logs (kwok), or a pod just deleted
+                text = obs.get('log') or '(log not readable: %s)' % (getattr(exc, 'reason', None) or exc)
+            obs['log'] = '\n'.join([line for line in (text or '').splitlines() if line.strip()][-max(self.p['log_lines'], 1):])
+            obs['logged_restarts'] = obs.get('restarts', 0)
+
+    def read_events(self):
+        names = [self.p['name']] + sorted(self.seen)
+        found = []
+        for name in names:
+            try:
+                events = self.core.list_namespaced_event(self.p['namespace'], field_selector='involvedObject.name=%s' % name)
+            except ApiException:
+                continue
+            for event in events.items:
+                event = self.plain(event)
+                if event.get('type') != 'Warning':
+                    continue
+                found.append({'object': name, 'reason': event.get('reason') or '', 'message': (event.get('message') or '').strip(),
+                              'lastTimestamp': event.get('lastTimestamp') or event.get('eventTime') or ''})
+        return found
+
+    def run(self):
+        deadline = time.monotonic() + max(self.p['timeout'], 0)
+        while True:
+            job = self.read_job()
+            outcome = job_outcome(job)
+            if job is not None:
+                self.seen = merge(self.seen, self.read_pods(), self.p['container'])
+                self.read_logs()
+            if outcome in ('succeeded', 'failed', 'absent') or self.module.check_mode:
+                break
+            if self.p['fail_fast'] and stuck(self.seen):
+                outcome = 'stuck'
+                break
+            if time.monotonic() >= deadline:
+                outcome = 'timeout'
+                break
+            time.sleep(max(self.p['poll_interval'], 1))
+        events = self.read_events() if job is not None and outcome != 'succeeded' else []
+        pods = sorted(self.seen.values(), key=lambda o: o.get('created', ''))
+        return dict(
+            changed=False,
+            outcome=outcome,
+            job=job or {},
+            pods=pods,
+            failed_pod=most_telling(self.seen) or {},
+            events=events,
+            stuck_reasons=list(FAIL_FAST_REASONS),
+            msg=explain(self.p['namespace'], self.p['name'], outcome, job, self.seen, events, self.p['timeout'],
+                        self.p['log_lines']),
+        )
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            name=dict(type='str', required=True),
+            namespace=dict(type='str', required=True),
+            container=dict(type='str'),
+            timeout=dict(type='int', default=600),
+            poll_interval=dict(type='int', default=3),
+            log_lines=dict(type='int', default=20),
+            fail_fast=dict(type='bool', default=True),
+            kubeconfig=dict(type='path', fallback=(env_fallback, ['K8S_AUTH_KUBECONFIG'])),
+            context=dict(type='str', fallback=(env_fallback, ['K8S_AUTH_CONTEXT'])),
+            host=dict(type='str', fallback=(env_fallback, ['K8S_AUTH_HOST'])),
+            api_key=dict(type='str', no_log=True, fallback=(env_fallback, ['K8S_AUTH_API_KEY'])),
+            ca_cert=dict(type='path', aliases=['ssl_ca_cert'], fallback=(env_fallback, ['K8S_AUTH_SSL_CA_CERT'])),
+            validate_certs=dict(type='bool', aliases=['verify_ssl'], fallback=(env_fallback, ['K8S_AUTH_VERIFY_SSL'])),
+        ),
+        required_by={'api_key': 'host'},
+        supports_check_mode=True,
+    )
+    if KUBERNETES_IMPORT_ERROR:
+        module.fail_json(msg=missing_required_lib('kubernetes'), exception=KUBERNETES_IMPORT_ERROR)
+    try:
+        result = Watcher(module, api_client(module.params)).run()
+    except Exception as exc:  # pylint: disable=broad-except
+        module.fail_json(msg='Could not read Job %s/%s: %s' % (module.params['namespace'], module.params['name'], exc))
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
