@@ -49,6 +49,16 @@ options:
   context:
     description: C(host), C(port), C(admin_user) and C(app_database), for the messages.
     type: dict
+  extension:
+    description:
+      - Whether the database needs the vector extension. V(false) (a database without it, e.g. PyStator's) judges only
+        the server floor and the admin's rights.
+    type: bool
+    default: true
+  system:
+    description: The application the database is for, named in the messages.
+    type: str
+    default: Statewave
 """
 
 EXAMPLES = r"""
@@ -92,14 +102,15 @@ from ansible_collections.statewave.kubernetes.plugins.module_utils.pgvector_requ
 
 
 def pgvector_requirements(server, floors, provider='generic', rights=None, probe_error=None, after_create=False,
-                          extension_error=None, context=None):
+                          extension_error=None, context=None, extension=True, system='Statewave'):
     """Problems that stop managed mode; empty when the server may be provisioned."""
     if not isinstance(floors, dict):
         raise AnsibleFilterError('pgvector_requirements: floors must be a dict')
     try:
         return requirement_problems(dict(server), floors, provider=provider, rights=rights or None,
                                     probe_error=probe_error or None, after_create=bool(after_create),
-                                    extension_error=extension_error or None, context=context)
+                                    extension_error=extension_error or None, context=context,
+                                    extension=bool(extension), system=system or 'Statewave')
     except (PgvectorRequirementsError, KeyError, TypeError, ValueError) as exc:
         raise AnsibleFilterError('pgvector_requirements: %s' % exc)
 

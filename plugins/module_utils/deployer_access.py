@@ -22,7 +22,7 @@ from ansible_collections.statewave.kubernetes.plugins.module_utils.ingress_timeo
 WRITE = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete']
 READ = ['get', 'list', 'watch']
 
-FEATURES = ('core', 'cluster_reads', 'ingress_objects', 'cnpg', 'standalone', 'port_forward', 'create_namespace')
+FEATURES = ('core', 'cluster_reads', 'ingress_objects', 'cnpg', 'standalone', 'port_forward', 'create_namespace', 'pystator')
 
 
 def _plural(kind):
@@ -83,6 +83,12 @@ RULES = [
      'why': "pgvector_mode standalone: the Postgres pod's volume claim and init script"},
     {'feature': 'port_forward', 'scope': 'namespace', 'api_groups': [''], 'resources': ['pods/portforward'],
      'verbs': ['create'], 'why': 'verify_http_mode port_forward: kubectl port-forward to the Service'},
+    {'feature': 'pystator', 'scope': 'namespace', 'api_groups': [''], 'resources': ['configmaps'], 'verbs': WRITE,
+     'why': "pystator_enabled: the chart's ConfigMap of non-secret settings"},
+    {'feature': 'pystator', 'scope': 'namespace', 'api_groups': ['networking.k8s.io'], 'resources': ['networkpolicies'],
+     'verbs': WRITE, 'why': "pystator_enabled: the chart's NetworkPolicy (pystator_network_policy_enabled)"},
+    {'feature': 'pystator', 'scope': 'namespace', 'api_groups': [''], 'resources': ['pods/exec'], 'verbs': ['create'],
+     'why': "pystator_enabled: the pystator role's verify reads the round trip's state from the database inside an API pod"},
     # Not granted by playbooks/rbac.yml: patching a namespace can change its pod-security labels.
     {'feature': 'create_namespace', 'scope': 'namespace', 'api_groups': [''], 'resources': ['namespaces'],
      'verbs': ['patch'],

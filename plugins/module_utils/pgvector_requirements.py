@@ -94,7 +94,7 @@ def _target(ctx):
     return '%s:%s' % (ctx.get('host') or '?', ctx.get('port') or '?')
 
 
-def _server_problems(server, floors, ctx, hint):
+def _server_problems(server, floors, ctx, hint, extension=True, system='Statewave'):
     """Version floor and pgvector availability; a too old server short-circuits the rest."""
     problems = []
     version = server.get('server_version') or '?'
@@ -109,9 +109,15 @@ def _server_problems(server, floors, ctx, hint):
         return [_problem(
             'server_too_old', 'pgvector_admin_host',
             'Upgrade the server or point pgvector_admin_host at a newer one.',
-            'PostgreSQL %s at %s is too old (server too old): Statewave\'s migrations need PostgreSQL >= %d '
+            'PostgreSQL %s at %s is too old (server too old): %s PostgreSQL >= %d '
             '(%s recommended). Nothing was changed. Upgrade the server or point pgvector_admin_host at a newer one.'
-            % (version, _target(ctx), min_major, floors.get('recommended_server_major', min_major)))]
+            % (version, _target(ctx), "Statewave's migrations need" if system == 'Statewave'
+               else 'this collection deploys %s on' % system, min_major,
+               floors.get('recommended_server_major', min_major)))]
+
+    if not extension:
+        # A database without the vector extension (e.g. PyStator's): only the server floor counts.
+        return problems
 
     if not server.get('pgvector_available'):
         major = num // 10000
@@ -144,16 +150,16 @@ def _server_problems(server, floors, ctx, hint):
     return problems
 
 
-def _rights_problems(rights, ctx, hint):
+def _rights_problems(rights, ctx, hint, system='Statewave'):
     if not rights or rights.get('rolsuper') or (rights.get('rolcreaterole') and rights.get('rolcreatedb')):
         return []
     member_of = ', '.join(rights.get('member_of') or []) or 'nothing'
     return [_problem(
         'admin_lacks_createrole_createdb', 'pgvector_admin_user',
         'Log in as a role that is a superuser or has CREATEROLE and CREATEDB. %s' % hint,
-        'Admin role %s lacks the privilege to provision Statewave\'s database: it is not a superuser and has %s and %s '
+        'Admin role %s lacks the privilege to provision %s\'s database: it is not a superuser and has %s and %s '
         '(member of: %s). Nothing was changed. %s' % (
-            ctx.get('admin_user'), 'CREATEROLE' if rights.get('rolcreaterole') else 'no CREATEROLE',
+            ctx.get('admin_user'), system, 'CREATEROLE' if rights.get('rolcreaterole') else 'no CREATEROLE',
             'CREATEDB' if rights.get('rolcreatedb') else 'no CREATEDB', member_of, hint))]
 
 
@@ -191,7 +197,7 @@ def _created_problems(server, floors, ctx, hint, extension_error):
 
 
 def requirement_problems(server, floors, provider='generic', rights=None, probe_error=None, after_create=False,
-                         extension_error=None, context=None):
+                         extension_error=None, context=None, extension=True, system='Statewave'):
     """Problems that stop managed mode; empty when the server may be provisioned.
 
     ``server``: the result of ``postgres_capacity_info`` (server_version, server_version_num,
@@ -201,7 +207,9 @@ def requirement_problems(server, floors, provider='generic', rights=None, probe_
     rolcreaterole, rolcreatedb and member_of. ``probe_error``: the message of the rolled-back
     ``CREATE EXTENSION vector`` (None when it was not run). ``after_create``: check the extension
     the role has just created instead (``extension_error``: the failed ``CREATE EXTENSION``).
-    ``context``: host, port, admin_user, app_database for the messages.
+    ``context``: host, port, admin_user, app_database for the messages. ``extension`` false: a
+    database without the vector extension (only the server floor and the admin's rights count);
+    ``system`` names the application in the messages.
 
     Each problem: ``check`` (a stable name), ``variable`` (the inventory variable to look at),
     ``fix`` and ``message`` (the whole sentence, ending with the provider hint where one helps).
@@ -211,10 +219,11 @@ def requirement_problems(server, floors, provider='generic', rights=None, probe_
     ctx = dict(context or {})
     hint = provider_hint(provider)
     if after_create:
-        return _created_problems(server, floors, ctx, hint, extension_error)
-    problems = _server_problems(server, floors, ctx, hint)
+        return _created_problems(server, floors, ctx, hint, extension_error) if extension else []
+    problems = _server_problems(server, floors, ctx, hint, extension, system)
     if problems and problems[0]['check'] == 'server_too_old':
         return problems
-    problems.extend(_rights_problems(rights, ctx, hint))
-    problems.extend(_probe_problems(probe_error, ctx, hint))
+    problems.extend(_rights_problems(rights, ctx, hint, system))
+    if extension:
+        problems.extend(_probe_problems(probe_error, ctx, hint))
     return problems

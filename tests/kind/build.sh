@@ -248,7 +248,8 @@ build_app() {
   if [ -n "$RECIPE" ]; then cp -r "$SWK_ROOT/$RECIPE/." "$ctx/"; fi
   cp -r "$dir/." "$ctx/"
   if [ -n "$WHEELS" ]; then
-    local cache; cache="$KIND_CACHE/wheels/$name-$(kind_key "$dir/$WHEELS")"
+    # Keyed by the requirements file and, for a shipped recipe, its files (constraints it names).
+    local cache; cache="$KIND_CACHE/wheels/$name-$(kind_key "$dir/$WHEELS" ${RECIPE:+"$SWK_ROOT/$RECIPE"})"
     if [ ! -f "$cache/.complete" ]; then
       rm -rf "$cache"; mkdir -p "$cache"
       pip download -q --only-binary=:all: --python-version 3.11 --implementation cp \
