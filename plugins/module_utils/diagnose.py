@@ -252,7 +252,8 @@ def _release(ctx):
             summary += ', {0} ago'.format(_age(_now(ctx) - since))
         previous = _last_deployed(history[:-1])
         if previous:
-            step = '{0} (or re-run {1}: the release role recovers pending releases when statewave_recover_pending is true)'.format(
+            step = ('{0} (or re-run {1}: the release role recovers a pending release when statewave_recover_pending is true '
+                    'and the pending revision is older than statewave_pending_recovery_min_age_seconds)').format(
                 ctx.helm_cmd('rollback {0} {1}'.format(ctx.release, previous['revision'])), ctx.playbook.format('site.yml'))
         else:
             step = '{0}, then {1}'.format(ctx.helm_cmd('uninstall {0}'.format(ctx.release)), ctx.playbook.format('site.yml'))

@@ -132,6 +132,12 @@ def migrate_jobs(kubectl, ns):
     return sorted(items, key=lambda j: j["metadata"]["creationTimestamp"])
 
 
+def hook_job(kubectl, ns, name="statewave-migrate"):
+    """The chart's migration hook Job, or None."""
+    proc = kubectl("-n", ns, "get", "job", name, "-o", "json", "--ignore-not-found")
+    return json.loads(proc.stdout) if proc.stdout.strip() else None
+
+
 def job_image(job):
     return job["spec"]["template"]["spec"]["containers"][0]["image"]
 
