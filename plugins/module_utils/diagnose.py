@@ -289,8 +289,8 @@ def _history_consistency(ctx, history):
         ctx.add('error', 'release',
                 'revisions {0} are all marked deployed; Helm keeps one. Two helm operations ran on the release at once '
                 '(a re-run while the helm of an interrupted run was still working): what serves is revision {1}\'s '
-                'objects at best, mixed at worst'.format(', '.join(str(h.get('revision')) for h in deployed),
-                                                      deployed[-1].get('revision')),
+                'objects at best, mixed at worst'.format(
+                    ', '.join(str(h.get('revision')) for h in deployed), deployed[-1].get('revision')),
                 'make sure no helm process works on the release (ps), then {0} to record one deployed revision, and check '
                 'the Deployment\'s image'.format(ctx.helm_cmd('rollback {0} {1}'.format(ctx.release, deployed[-1].get('revision')))))
     for rev in history[:-1]:
