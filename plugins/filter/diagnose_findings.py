@@ -13,15 +13,18 @@ version_added: 0.1.0
 short_description: Turn the state of a Statewave release into findings with a severity and the next step
 description:
 - Used by C(playbooks/diagnose.yml). Walks the troubleshooting table of the Statewave Kubernetes runbook over what the
-  playbook read, namely the Helm release status and history (C(pending-*) and C(failed) states), the migration Job (conditions,
-  reason, pods, events), the API pods (waiting reasons such as C(CreateContainerConfigError)), Secret references,
+  playbook read, namely the Helm release status and history (C(pending-*) and C(failed) states, more than one revision
+  deployed, a C(pending-*) revision below the newest), the migration Jobs (labelled C(app.kubernetes.io/component=migrate)
+  or named as the roles name them; conditions, reason, pods, events; a failed Job created before the serving revision
+  started is reported as history), the API pods (waiting reasons such as C(CreateContainerConfigError)), Secret references,
   readiness (Deployment conditions, HPA, PDB), the connection budget verdict and the ingress timeouts (live annotations
   against what P(statewave.kubernetes.ingress_timeouts#filter) would set).
 - Pure; reads no cluster. Secret values are never part of the input, only key names.
 options:
   _input:
     description:
-    - The gathered facts, a dict with C(namespace), C(release), C(fullname), C(inventory), C(helm_binary),
+    - The gathered facts, a dict with C(namespace), C(release), C(fullname), C(migration_job_name) (the chart's hook
+      Job name), C(now) (seconds since the epoch; default the controller's clock), C(inventory), C(helm_binary),
       C(release_found), C(helm_error), C(history) (C(helm history -o json)), C(status) (C(helm status -o json)),
       C(deployments), C(jobs), C(pods), C(events), C(hpas), C(pdbs), C(services), C(ingresses) (live objects),
       C(secret_refs) (from P(statewave.kubernetes.diagnose_secret_refs#filter)), C(secrets) (name to

@@ -23,6 +23,10 @@ No Secret value ever enters this module: the playbook passes key names only.
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import calendar
+import re
+import time
+
 SEVERITIES = ('error', 'warning', 'info')
 AREAS = ('release', 'migration', 'pods', 'secrets', 'readiness', 'budget', 'ingress')
 
@@ -164,6 +168,59 @@ class _Ctx(object):
         return '{0} -n {1} {2}'.format(self.helm, self.ns, args)
 
 
+_TIME = re.compile(r'^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:\.\d+)?\s*(Z|[+-]\d\d:?\d\d)?')
+
+
+def _epoch(text):
+    """Whole seconds since the epoch of an RFC 3339 time (Kubernetes' creationTimestamp, Helm's
+    ``updated`` with nanoseconds and an offset), or None. Fractions are dropped: Kubernetes keeps
+    whole seconds."""
+    match = _TIME.match(str(text or '').strip())
+    if not match:
+        return None
+    fields = [int(v) for v in match.groups()[:6]]
+    seconds = calendar.timegm(tuple(fields + [0, 0, 0]))
+    zone = match.group(7)
+    if zone and zone != 'Z':
+        sign = -1 if zone[0] == '-' else 1
+        digits = zone[1:].replace(':', '')
+        seconds -= sign * (int(digits[:2]) * 3600 + int(digits[2:]) * 60)
+    return seconds
+
+
+def _age(seconds):
+    seconds = max(0, int(seconds))
+    if seconds < 120:
+        return '{0}s'.format(seconds)
+    if seconds < 7200:
+        return '{0} min'.format(seconds // 60)
+    return '{0} h'.format(seconds // 3600)
+
+
+def _now(ctx):
+    now = ctx.facts.get('now')
+    return int(float(now)) if now not in (None, '') else int(time.time())
+
+
+def _is_migration_job(ctx, job):
+    """A Job that runs the release's migrations: labelled component=migrate (the chart's hook Job and
+    the role's own Job), or named as the roles name them (<fullname>-migrate, <fullname[:40]>-migrate-<hash>).
+    The verify role's in-cluster check Job (component=verify) and any other Job of the release are not."""
+    labels = _meta(job).get('labels') or {}
+    component = labels.get(LABEL_COMPONENT)
+    if component:
+        return component == 'migrate'
+    name = _name(job)
+    names = [n for n in (ctx.facts.get('migration_job_name'), ctx.fullname and ctx.fullname + '-migrate') if n]
+    return name in names or bool(ctx.fullname and name.startswith(ctx.fullname[:40] + '-migrate-'))
+
+
+def _serving_revision(history):
+    """The newest revision with status deployed, or None."""
+    deployed = [h for h in history or [] if h.get('status') == 'deployed']
+    return max(deployed, key=lambda h: int(h.get('revision', 0))) if deployed else None
+
+
 def _last_deployed(history):
     deployed = [h for h in history if h.get('status') in ('deployed', 'superseded')]
     return max(deployed, key=lambda h: int(h.get('revision', 0))) if deployed else None
@@ -183,15 +240,20 @@ def _release(ctx):
         return None
     current = history[-1]
     status = current.get('status', 'unknown')
+    _history_consistency(ctx, history)
     summary = 'revision {0} {1}: chart {2}, app {3}, updated {4} ({5})'.format(
         current.get('revision'), status, current.get('chart', '?'), current.get('app_version', '?'),
         current.get('updated', '?'), current.get('description', ''))
     if status == 'deployed':
         ctx.add('info', 'release', summary)
     elif status in _PENDING_HELP:
+        since = _epoch(current.get('updated'))
+        if since is not None:
+            summary += ', {0} ago'.format(_age(_now(ctx) - since))
         previous = _last_deployed(history[:-1])
         if previous:
-            step = '{0} (or re-run {1}: the release role recovers pending releases when statewave_recover_pending is true)'.format(
+            step = ('{0} (or re-run {1}: the release role recovers a pending release when statewave_recover_pending is true '
+                    'and the pending revision is older than statewave_pending_recovery_min_age_seconds)').format(
                 ctx.helm_cmd('rollback {0} {1}'.format(ctx.release, previous['revision'])), ctx.playbook.format('site.yml'))
         else:
             step = '{0}, then {1}'.format(ctx.helm_cmd('uninstall {0}'.format(ctx.release)), ctx.playbook.format('site.yml'))
@@ -217,6 +279,30 @@ def _release(ctx):
     return current
 
 
+def _history_consistency(ctx, history):
+    """Helm keeps exactly one revision deployed, and only the newest can be pending-*. More than one
+    deployed revision, or a pending-* revision below the newest, means two helm processes worked on
+    the release at once (a recovery raced a helm an interrupted run left running)."""
+    deployed = [h for h in history if h.get('status') == 'deployed']
+    newest = history[-1]
+    if len(deployed) > 1:
+        ctx.add('error', 'release',
+                'revisions {0} are all marked deployed; Helm keeps one. Two helm operations ran on the release at once '
+                '(a re-run while the helm of an interrupted run was still working): what serves is revision {1}\'s '
+                'objects at best, mixed at worst'.format(
+                    ', '.join(str(h.get('revision')) for h in deployed), deployed[-1].get('revision')),
+                'make sure no helm process works on the release (ps), then {0} to record one deployed revision, and check '
+                'the Deployment\'s image'.format(ctx.helm_cmd('rollback {0} {1}'.format(ctx.release, deployed[-1].get('revision')))))
+    for rev in history[:-1]:
+        if str(rev.get('status', '')).startswith('pending-'):
+            ctx.add('error', 'release',
+                    'revision {0} is still {1} although revision {2} ({3}) is newer: a stale pending revision, left by a '
+                    'helm operation that raced another one or was killed'.format(
+                        rev.get('revision'), rev.get('status'), newest.get('revision'), newest.get('status')),
+                    'make sure no helm process works on the release, then {0}'.format(
+                        ctx.helm_cmd('rollback {0} {1}'.format(ctx.release, (_serving_revision(history) or newest).get('revision')))))
+
+
 def _events_for(ctx, name):
     limit = int(ctx.facts.get('events_limit') or 5)
     events = [e for e in ctx.facts.get('events') or []
@@ -235,7 +321,15 @@ def _job_pods(ctx, job_name):
 
 
 def _migration(ctx):
-    jobs = ctx.facts.get('jobs') or []
+    jobs = [j for j in ctx.facts.get('jobs') or [] if _is_migration_job(ctx, j)]
+    others = [j for j in ctx.facts.get('jobs') or [] if not _is_migration_job(ctx, j)]
+    if others:
+        ctx.add('info', 'migration', 'not migration Jobs, not checked here: {0}'.format(', '.join(
+            '{0} ({1}={2})'.format(_name(j), LABEL_COMPONENT, (_meta(j).get('labels') or {}).get(LABEL_COMPONENT, 'none'))
+            for j in others)))
+    history = sorted(ctx.facts.get('history') or [], key=lambda h: int(h.get('revision', 0)))
+    serving = _serving_revision(history)
+    serving_since = _epoch(serving.get('updated')) if serving else None
     deadline_hint = ('raise statewave_migration_deadline_seconds (Helm\'s timeout follows it) or run the migration by '
                      'hand for a very large database')
     if not jobs:
@@ -263,7 +357,17 @@ def _migration(ctx):
         if events:
             detail += ' Events: ' + _event_text(events) + '.'
         failed = conds.get('Failed') or {}
-        if failed.get('status') == 'True':
+        created = _epoch(_meta(job).get('creationTimestamp'))
+        if failed.get('status') == 'True' and serving_since is not None and created is not None and created < serving_since:
+            # Made before the serving revision started: a superseded attempt (e.g. a failed upgrade since
+            # rolled back), history and not a fault of what serves. The chart's hook keeps it until its
+            # TTL or the next upgrade's hook (before-hook-creation) removes it.
+            ctx.add('info', 'migration',
+                    'migration Job {0} failed ({1}) at {2}, before revision {3} (deployed {4}, serving now): history of a '
+                    'superseded attempt, not a fault of the release serving. The next upgrade replaces it'.format(
+                        name, failed.get('reason', 'Failed'), _meta(job).get('creationTimestamp', '?'),
+                        serving.get('revision'), serving.get('updated', '?')))
+        elif failed.get('status') == 'True':
             reason = failed.get('reason', '')
             if reason == 'DeadlineExceeded':
                 ctx.add('error', 'migration',

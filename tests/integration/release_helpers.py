@@ -10,7 +10,9 @@ tests/cluster/stage-test-fail.yaml)."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import gzip
 import json
 import os
 import signal
@@ -130,6 +132,12 @@ def migrate_jobs(kubectl, ns):
     return sorted(items, key=lambda j: j["metadata"]["creationTimestamp"])
 
 
+def hook_job(kubectl, ns, name="statewave-migrate"):
+    """The chart's migration hook Job, or None."""
+    proc = kubectl("-n", ns, "get", "job", name, "-o", "json", "--ignore-not-found")
+    return json.loads(proc.stdout) if proc.stdout.strip() else None
+
+
 def job_image(job):
     return job["spec"]["template"]["spec"]["containers"][0]["image"]
 
@@ -163,3 +171,28 @@ def assert_installed_from(source_run, again, kubectl, kubeconfig, ns):
     assert again.returncode == 0, again.stdout[-4000:]
     assert recap(again)["changed"] == 0
     assert len(helm_history(kubeconfig, ns)) == 1
+
+
+def release_record(kubectl, ns, release, revision):
+    """Helm's record of one revision: (the Secret, the decoded release body)."""
+    secret = json.loads(kubectl("-n", ns, "get", "secret", "sh.helm.release.v1.%s.v%d" % (release, revision), "-o", "json").stdout)
+    body = json.loads(gzip.decompress(base64.b64decode(base64.b64decode(secret["data"]["release"]))))
+    return secret, body
+
+
+def forge_revision_status(kubectl, kubeconfig, ns, release, revision, status):
+    """Rewrite one revision's status as a raced helm would leave it: in the encoded release body (what
+    `helm history` and `helm status` read) and in the Secret's status label (what the roles' recovery
+    reads). Returns the Secret as written."""
+    secret, body = release_record(kubectl, ns, release, revision)
+    body["info"]["status"] = status
+    encoded = base64.b64encode(gzip.compress(json.dumps(body).encode())).decode()
+    secret["data"]["release"] = base64.b64encode(encoded.encode()).decode()
+    secret["metadata"]["labels"]["status"] = status
+    for key in ("managedFields", "resourceVersion", "uid", "creationTimestamp"):
+        secret["metadata"].pop(key, None)
+    # kubectl replace on stdin: the record holds the release's values.
+    proc = subprocess.run(["kubectl", "--kubeconfig", str(kubeconfig), "-n", ns, "replace", "-f", "-"], input=json.dumps(secret), text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return secret

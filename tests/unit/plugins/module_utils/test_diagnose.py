@@ -216,6 +216,83 @@ def test_running_and_completed_migration_jobs():
     assert 'completed at 2026-01-01' in by(diagnose.findings(facts), 'info', 'migration')[0]['message']
 
 
+def test_only_migration_jobs_are_migration_jobs():
+    """The verify role's in-cluster check Job (component=verify), even failed, is not a migration Job."""
+    facts = healthy_facts()
+    verify = migration_job('Failed', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit')
+    verify['metadata'] = {'name': 'prod-verify-x7k2p', 'labels': {'app.kubernetes.io/instance': RELEASE,
+                                                                  'app.kubernetes.io/component': 'verify'}}
+    facts['jobs'] = [verify]
+    out = diagnose.findings(facts)
+    assert by(out, 'error') == [] and by(out, 'warning') == []
+    assert any('not migration Jobs' in f['message'] and 'prod-verify-x7k2p' in f['message'] for f in by(out, 'info', 'migration'))
+    # By label (chart hook and the role's own Job) or by the names the roles give, without a label.
+    hook = migration_job('Failed', 'BackoffLimitExceeded')
+    hook['metadata']['labels'] = {'app.kubernetes.io/component': 'migrate'}
+    own = migration_job('Failed', 'BackoffLimitExceeded')
+    own['metadata'] = {'name': 'prod-statewave-migrate-1a2b3c4d5e'}
+    for job in (hook, own, migration_job('Failed', 'BackoffLimitExceeded')):
+        facts['jobs'] = [job]
+        assert by(diagnose.findings(facts), 'error', 'migration'), job
+
+
+def superseded_history():
+    return [{'revision': 1, 'status': 'superseded', 'updated': '2026-01-01T10:00:00.123456789Z'},
+            {'revision': 2, 'status': 'failed', 'updated': '2026-01-01T11:00:00.5+01:00', 'description': 'Upgrade failed'},
+            {'revision': 3, 'status': 'deployed', 'updated': '2026-01-01T10:05:00.987654321Z', 'description': 'Rollback to 1'}]
+
+
+def test_failed_job_of_a_superseded_revision_is_history():
+    facts = healthy_facts()
+    facts['history'] = superseded_history()
+    job = migration_job('Failed', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit')
+    job['metadata']['creationTimestamp'] = '2026-01-01T10:00:02Z'   # revision 2's hook, before the rollback
+    facts['jobs'] = [job]
+    out = diagnose.findings(facts)
+    assert by(out, 'error') == [] and by(out, 'warning') == []
+    info = [f['message'] for f in by(out, 'info', 'migration')]
+    assert any('history of a superseded attempt' in m and 'before revision 3' in m for m in info), info
+
+
+def test_failed_job_newer_than_the_serving_revision_is_an_error():
+    facts = healthy_facts()
+    facts['history'] = superseded_history()
+    job = migration_job('Failed', 'BackoffLimitExceeded')
+    job['metadata']['creationTimestamp'] = '2026-01-01T10:05:00Z'   # same second as the revision: not older
+    facts['jobs'] = [job]
+    assert by(diagnose.findings(facts), 'error', 'migration')
+    facts['history'] = [dict(h, status='superseded') for h in superseded_history()[:1]] + [
+        {'revision': 2, 'status': 'failed', 'updated': '2026-01-01T11:00:00Z'}]
+    assert by(diagnose.findings(facts), 'error', 'migration')
+
+
+def test_two_deployed_revisions_are_an_error():
+    facts = healthy_facts()
+    facts['history'][0]['status'] = 'deployed'
+    errors = by(diagnose.findings(facts), 'error', 'release')
+    assert len(errors) == 1 and 'revisions 1, 2 are all marked deployed' in errors[0]['message']
+    assert 'helm -n sw rollback prod 2' in errors[0]['next']
+
+
+def test_pending_revision_below_the_newest_is_an_error_and_the_newest_pending_shows_its_age():
+    facts = healthy_facts()
+    facts['history'][0]['status'] = 'pending-upgrade'
+    errors = by(diagnose.findings(facts), 'error', 'release')
+    assert len(errors) == 1 and 'revision 1 is still pending-upgrade although revision 2 (deployed) is newer' in errors[0]['message']
+    facts = healthy_facts()
+    facts['now'] = diagnose._epoch('2026-01-01T10:03:00Z')
+    facts['history'][1].update(status='pending-upgrade', updated='2026-01-01T10:00:00.5Z')
+    errors = by(diagnose.findings(facts), 'error', 'release')
+    assert len(errors) == 1 and ', 3 min ago; an upgrade was interrupted' in errors[0]['message']
+
+
+@pytest.mark.parametrize('text,expected', [
+    ('2026-01-01T00:00:00Z', 1767225600), ('2026-01-01T01:00:00.999999999+01:00', 1767225600),
+    ('2025-12-31T19:00:00-05:00', 1767225600), ('', None), ('yesterday', None)])
+def test_epoch_of_kubernetes_and_helm_times(text, expected):
+    assert diagnose._epoch(text) == expected
+
+
 # ---------------------------------------------------------------------------------------------
 # pods
 # ---------------------------------------------------------------------------------------------
