@@ -107,6 +107,7 @@ def pystator_worker_connections(dlq_enabled=True, notify_listener=False):
     engines = PYSTATOR_WORKER_ENGINES + (PYSTATOR_WORKER_DLQ_ENGINES if dlq_enabled else 0)
     return engines * SQLALCHEMY_ENGINE_CONNECTIONS + (PYSTATOR_WORKER_NOTIFY_CONNECTIONS if notify_listener else 0)
 
+
 ASYNCPG_PGBOUNCER_ADVICE = (
     'put PgBouncer in transaction mode in front of PostgreSQL and point STATEWAVE_DATABASE_URL '
     'at it; asyncpg uses named prepared statements, so it needs PgBouncer >= 1.21 with '

@@ -128,9 +128,9 @@ pods:
     phase: {description: Last phase seen., type: str}
     restarts: {description: Container restarts., type: int}
     exit_code: {description: Exit code of the last termination seen (null when none)., type: int}
-    reason: {description: Termination reason (Error, OOMKilled, ...)., type: str}
+    reason: {description: "Termination reason (Error, OOMKilled, ...).", type: str}
     message: {description: Termination message., type: str}
-    waiting_reason: {description: Waiting reason (ImagePullBackOff, CreateContainerConfigError, ...)., type: str}
+    waiting_reason: {description: "Waiting reason (ImagePullBackOff, CreateContainerConfigError, ...).", type: str}
     waiting_message: {description: Waiting message., type: str}
     log: {description: The last log lines read when the container failed., type: str}
     gone: {description: Whether the pod was deleted before the end., type: bool}
