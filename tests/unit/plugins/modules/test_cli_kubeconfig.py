@@ -14,44 +14,25 @@ import os
 import stat
 
 import pytest
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.statewave.kubernetes.plugins.module_utils.cli_access import CliAccessError, cli_access
 from ansible_collections.statewave.kubernetes.plugins.modules import cli_kubeconfig as module
+from ansible_collections.statewave.kubernetes.tests.unit.plugins.modules.module_exit import patch_exits, run_module  # noqa: E402
 
 TOKEN = 'eyJhbGciOiJSUzI1NiJ9.token-for-tests.sig'
 AWX = {'K8S_AUTH_HOST': 'https://api.prod.example:6443', 'K8S_AUTH_API_KEY': TOKEN,
        'K8S_AUTH_SSL_CA_CERT': '/runner/env/ca.crt', 'K8S_AUTH_VERIFY_SSL': 'True'}
 
 
-class ModuleExit(Exception):
-    def __init__(self, result, failed):
-        super(ModuleExit, self).__init__(result.get('msg'))
-        self.result = result
-        self.failed = failed
-
-
 @pytest.fixture(autouse=True)
 def capture_exit(monkeypatch):
-    def exit_json(self, **kwargs):
-        raise ModuleExit(kwargs, False)
-
-    def fail_json(self, msg, **kwargs):
-        kwargs['msg'] = msg
-        raise ModuleExit(kwargs, True)
-
-    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
+    patch_exits(monkeypatch)
     for name in list(AWX) + ['K8S_AUTH_KUBECONFIG', 'K8S_AUTH_CONTEXT']:
         monkeypatch.delenv(name, raising=False)
 
 
 def run(args):
-    with patch_module_args(args):
-        with pytest.raises(ModuleExit) as exc:
-            module.main()
-    return exc.value
+    return run_module(module, args)
 
 
 # -- module_utils --------------------------------------------------------------------------------

@@ -14,36 +14,18 @@ import pytest
 
 import yaml  # noqa: E402
 from ansible.module_utils import basic  # noqa: E402
-from ansible.module_utils.testing import patch_module_args  # noqa: E402
 
 from ansible_collections.statewave.kubernetes.plugins.modules import connection_budget as module  # noqa: E402
-
-
-class ModuleExit(Exception):
-    def __init__(self, result, failed):
-        super(ModuleExit, self).__init__(result.get('msg'))
-        self.result = result
-        self.failed = failed
+from ansible_collections.statewave.kubernetes.tests.unit.plugins.modules.module_exit import patch_exits, run_module  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
 def capture_exit(monkeypatch):
-    def exit_json(self, **kwargs):
-        raise ModuleExit(kwargs, False)
-
-    def fail_json(self, msg, **kwargs):
-        kwargs['msg'] = msg
-        raise ModuleExit(kwargs, True)
-
-    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
+    patch_exits(monkeypatch)
 
 
 def run(args):
-    with patch_module_args(args):
-        with pytest.raises(ModuleExit) as exc:
-            module.main()
-    return exc.value
+    return run_module(module, args)
 
 
 FACTS = {'max_connections': 100, 'superuser_reserved_connections': 3, 'reserved_connections': 0,

@@ -19,19 +19,12 @@ import pytest
 import psycopg  # noqa: E402
 import yaml  # noqa: E402
 from ansible.module_utils import basic  # noqa: E402
-from ansible.module_utils.testing import patch_module_args  # noqa: E402
 
 from ansible_collections.statewave.kubernetes.plugins.module_utils import postgres_capacity as pc  # noqa: E402
 from ansible_collections.statewave.kubernetes.plugins.modules import postgres_capacity_info as module  # noqa: E402
+from ansible_collections.statewave.kubernetes.tests.unit.plugins.modules.module_exit import patch_exits, run_module  # noqa: E402
 
 SECRET = 'S3cr3t-do-not-print'
-
-
-class ModuleExit(Exception):
-    def __init__(self, result, failed):
-        super(ModuleExit, self).__init__(result.get('msg'))
-        self.result = result
-        self.failed = failed
 
 
 class FakeCursor(object):
@@ -111,28 +104,13 @@ def fake(monkeypatch):
 
 @pytest.fixture(autouse=True)
 def capture_exit(monkeypatch):
-    def exit_json(self, **kwargs):
-        error = ModuleExit(kwargs, False)
-        error.no_log_values = set(self.no_log_values)
-        raise error
-
-    def fail_json(self, msg, **kwargs):
-        kwargs['msg'] = msg
-        error = ModuleExit(kwargs, True)
-        error.no_log_values = set(self.no_log_values)
-        raise error
-
-    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
+    patch_exits(monkeypatch)
     for var in ('PGHOST', 'PGPORT', 'PGUSER', 'PGPASSWORD', 'PGDATABASE', 'PGSSLMODE', 'PGSSLROOTCERT'):
         monkeypatch.delenv(var, raising=False)
 
 
 def run(args):
-    with patch_module_args(args):
-        with pytest.raises(ModuleExit) as exc:
-            module.main()
-    return exc.value
+    return run_module(module, args)
 
 
 LOGIN = {'login_host': '127.0.0.1', 'login_port': 55432, 'login_user': 'swk_admin', 'login_password': SECRET}
