@@ -79,10 +79,10 @@ def test_bad_heddle_input_fails_before_anything_changes(run_playbook, kubectl, k
     assert proc.returncode != 0
     text = out(proc)
     assert expected in text, proc.stdout[-3000:]
-    assert "Nothing was changed." in text
-    # The message is the role's own (the assert's msg starts with the variable), no template-error wrapper.
+    assert "Input check, nothing was changed. Fix these and run again:" in text
+    # The message is the role's own (each problem starts with the variable), no template-error wrapper.
     assert "Finalization of task args" not in text
-    assert re.search(r"msg: (\|- )?'?heddle_", text), proc.stdout[-3000:]
+    assert re.search(r"[0-9]+\. \[heddle\] heddle_", text), proc.stdout[-3000:]
     assert recap(proc)["changed"] == 0
     nothing_exists(kubectl, kubeconfig, local_postgres, extra)
 

@@ -84,7 +84,7 @@ def test_bad_pystator_input_fails_before_anything_changes(run_playbook, kubectl,
     text = out(proc)
     for part in expected:
         assert part in text, "%r not in: %s" % (part, proc.stdout[-3000:])
-    assert "PyStator input check, nothing was changed:" in text, proc.stdout[-3000:]
+    assert "Input check, nothing was changed. Fix these and run again:" in text, proc.stdout[-3000:]
     assert "Finalization of task args" not in text
     assert recap(proc)["changed"] == 0
     nothing_exists(kubectl, kubeconfig, local_postgres, extra)
