@@ -15,7 +15,6 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.statewave.kubernetes.plugins.module_utils.input_check import ARGUMENT_SPEC, FACT, as_checks, messages, problems, report
 
 
-
 class ActionModule(ActionBase):
 
     TRANSFERS_FILES = False

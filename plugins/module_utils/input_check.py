@@ -45,7 +45,7 @@ def operator_variable(name, raw_vars):
     """The variable behind ``name``: follows aliases while the aliased variable is defined."""
     seen = [name]
     current = name
-    for _ in range(_MAX_DEPTH):
+    for dummy in range(_MAX_DEPTH):
         raw = raw_vars.get(current)
         if not isinstance(raw, str):
             break

@@ -45,7 +45,7 @@ options:
   found:
     description:
       - Problems found elsewhere (for example by a pure filter), one message each; a message that starts with a variable
-        name (C(heddle_replicas: ...) or C(heddle_replicas=0 ...)) is about that variable.
+        name and a colon or an equals sign (C(heddle_replicas=0 is below 1)) is about that variable.
     type: list
     elements: str
     default: []
