@@ -230,12 +230,12 @@ def test_staging_ingress_keeps_the_computed_timeouts(inventory_values, tmp_path)
 
 BAD_CASES = {
     "digest_not_sha256": ({"statewave_image_digest": "sha256:abc"},
-                          ["statewave_image_digest 'sha256:abc' is not an image digest", "64 lowercase hex digits"]),
-    "digest_with_at": ({"statewave_image_digest": "@" + DIGEST}, ["statewave_image_digest '@sha256:", "leading '@'"]),
+                          ['statewave_image_digest="sha256:abc" is not an image digest', "64 lowercase hex digits"]),
+    "digest_with_at": ({"statewave_image_digest": "@" + DIGEST}, ['statewave_image_digest="@sha256:', "leading '@'"]),
     "digest_without_tag": ({"statewave_image_tag": "", "statewave_image_digest": DIGEST},
                            ["statewave_image_digest is set but statewave_image_tag is empty", "<repository>:<tag>",
                             "set statewave_image_tag"]),
-    "tag_with_digest": ({"statewave_image_tag": "1.5.0@" + DIGEST}, ["statewave_image_tag '1.5.0@sha256:", "statewave_image_digest"]),
+    "tag_with_digest": ({"statewave_image_tag": "1.5.0@" + DIGEST}, ['statewave_image_tag="1.5.0@sha256:', "statewave_image_digest"]),
     "pdb_both_variables": ({"statewave_replicas": 2, "statewave_pdb_enabled": True, "statewave_pdb_min_available": 1,
                             "statewave_pdb_max_unavailable": 1},
                            ["statewave_pdb_min_available (1) and statewave_pdb_max_unavailable (1) are both set"]),
