@@ -62,7 +62,7 @@ BAD = [
          ["[ingress] ingress_timeout: 30 s is below the 60 s minimum"], id="ingress_timeout"),
     case({"statewave_image_tag": "1.5 beta"}, ['statewave_image_tag="1.5 beta" is not an image tag']),
     case({"statewave_migration_deadline_seconds": -60},
-         ["statewave_migration_deadline_seconds=-60 must be a whole number of seconds from 30 to 86400"]),
+         ["statewave_migration_deadline_seconds=-60 must be a whole number of seconds from 1 to 86400"]),
     case({"statewave_replicas": "two"}, ["statewave_replicas", "expected a whole number, got 'two'"]),
     case({"statewave_namespace": "StateWave"}, ['statewave_namespace="StateWave" is not a namespace name'],
          absent=["pgvector_namespace", "preflight_namespace", "ingress_namespace"]),

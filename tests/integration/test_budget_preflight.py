@@ -133,9 +133,12 @@ def test_site_yml_stops_at_preflight(local_postgres, kubectl, kubeconfig, run_pl
     proc = run_playbook(ROOT / "playbooks" / "site.yml", extra_vars=gate_vars(ns, release, replicas))
     assert proc.returncode != 0
     assert "Connection budget FAIL - nothing was changed" in proc.stdout
-    # In managed mode the pgvector role would change the database (role, database, extension).
-    assert "statewave.kubernetes.pgvector :" not in proc.stdout
-    assert "statewave.kubernetes.statewave :" not in proc.stdout
+    # In managed mode the pgvector role would change the database (role, database, extension). The
+    # first play only reads (every role's input checks); after it, preflight stops the run.
+    deploy = proc.stdout.split("PLAY [Deploy and verify Statewave and PyStator]", 1)
+    assert len(deploy) == 2, proc.stdout[-3000:]
+    assert "statewave.kubernetes.pgvector :" not in deploy[1]
+    assert "statewave.kubernetes.statewave :" not in deploy[1]
     assert not namespace_exists(kubectl, ns)
     assert labelled_objects(kubectl, release) == []
     assert not helm_releases(kubeconfig, release)
