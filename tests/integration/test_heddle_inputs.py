@@ -7,7 +7,6 @@ Helm release and no database exist. And the API key stays out of -vvv output and
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import uuid

@@ -8,9 +8,7 @@ managed server as Statewave's)."""
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
 import uuid
 
 import pytest
