@@ -7,7 +7,6 @@ Helm release and no database exist. And the API key stays out of -vvv output and
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import uuid
@@ -15,6 +14,7 @@ import uuid
 import pytest
 
 from helpers import folded as out, recap
+from inputs_helpers import nothing_exists
 
 from conftest import ROOT
 
@@ -30,22 +30,6 @@ def first_deploy_vars(suffix):
         "statewave_namespace": "swk-hs-" + suffix, "pgvector_app_database": "swk_hd_" + suffix,
         "preflight_db_name": "swk_hd_" + suffix,
     }
-
-
-def nothing_exists(kubectl, kubeconfig, local_postgres, extra):
-    import psycopg
-
-    for ns in (extra["heddle_namespace"], extra["statewave_namespace"]):
-        got = kubectl("get", "namespace", ns, "--ignore-not-found", "-o", "name", check=False).stdout.strip()
-        assert got == "", "namespace %s exists" % ns
-    releases = subprocess.run(["helm", "list", "-A", "-o", "json", "--kubeconfig", str(kubeconfig)],
-                              stdout=subprocess.PIPE, text=True, check=True).stdout
-    assert not [r for r in json.loads(releases) if r["namespace"] in (extra["heddle_namespace"], extra["statewave_namespace"])]
-    facts = local_postgres["pgvector"]
-    with psycopg.connect(host=facts["host"], port=facts["port"], user=facts["admin_user"], password=facts["admin_password"],
-                         dbname="postgres") as conn:
-        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (extra["pgvector_app_database"],)).fetchall()
-    assert found == [], "database %s exists" % extra["pgvector_app_database"]
 
 
 BAD = [

@@ -8,14 +8,13 @@ managed server as Statewave's)."""
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
 import uuid
 
 import pytest
 
 from helpers import folded as out, recap
+from inputs_helpers import nothing_exists
 
 from conftest import ROOT
 
@@ -27,31 +26,6 @@ def first_deploy_vars(suffix):
         "statewave_namespace": "swk-ps-" + suffix, "pgvector_app_database": "swk_ps_" + suffix,
         "preflight_db_name": "swk_ps_" + suffix,
     }
-
-
-BUILT_IN_DATABASES = ("postgres", "template0", "template1")
-
-
-def nothing_exists(kubectl, kubeconfig, local_postgres, extra):
-    import psycopg
-
-    for ns in (extra["pystator_namespace"], extra["statewave_namespace"]):
-        if ns == "PyStator_NS":
-            continue
-        got = kubectl("get", "namespace", ns, "--ignore-not-found", "-o", "name", check=False).stdout.strip()
-        assert got == "", "namespace %s exists" % ns
-    releases = subprocess.run(["helm", "list", "-A", "-o", "json", "--kubeconfig", str(kubeconfig)],
-                              stdout=subprocess.PIPE, text=True, check=True).stdout
-    assert not [r for r in json.loads(releases) if r["namespace"] in (extra["pystator_namespace"], extra["statewave_namespace"])]
-    facts = local_postgres["pgvector"]
-    with psycopg.connect(host=facts["host"], port=facts["port"], user=facts["admin_user"], password=facts["admin_password"],
-                         dbname="postgres") as conn:
-        # (a built-in name, refused as a bad input, is there before and after)
-        names = [n for n in (extra["pystator_database_name"], extra["pgvector_app_database"]) if n not in BUILT_IN_DATABASES]
-        dbs = conn.execute("SELECT datname FROM pg_database WHERE datname = ANY(%s)", (names,)).fetchall()
-        roles = conn.execute("SELECT rolname FROM pg_roles WHERE rolname = %s", (extra["pystator_database_user"],)).fetchall()
-    assert dbs == [], "database(s) %s exist" % dbs
-    assert roles == [], "role %s exists" % extra["pystator_database_user"]
 
 
 # (overrides, what the message must say: the variable first, then the condition)
