@@ -303,6 +303,15 @@ class Watcher(object):
                               'lastTimestamp': event.get('lastTimestamp') or event.get('eventTime') or ''})
         return found
 
+    def stop_asked(self):
+        return bool(self.p['stop_file']) and os.path.exists(self.p['stop_file'])
+
+    def nap(self):
+        """Sleep one poll interval, or less when the stop file appears (helm has ended)."""
+        until = time.monotonic() + max(self.p['poll_interval'], 1)
+        while time.monotonic() < until and not self.stop_asked():
+            time.sleep(0.2)
+
     def run(self):
         deadline = time.monotonic() + max(self.p['timeout'], 0)
         appear_deadline = time.monotonic() + max(self.p['appear_timeout'], 0)
@@ -310,7 +319,7 @@ class Watcher(object):
         stopped = False
         job = None
         while True:
-            if self.p['stop_file'] and os.path.exists(self.p['stop_file']):
+            if self.stop_asked():
                 outcome = job_outcome(job)
                 break
             job = self.read_job()
@@ -320,7 +329,7 @@ class Watcher(object):
                 self.seen = merge(self.seen, self.read_pods(job), self.p['container'])
                 self.read_logs()
             elif not appeared and not self.module.check_mode and time.monotonic() < appear_deadline:
-                time.sleep(max(self.p['poll_interval'], 1))
+                self.nap()
                 continue
             if outcome in ('succeeded', 'failed', 'absent') or self.module.check_mode:
                 break
@@ -333,7 +342,7 @@ class Watcher(object):
             if time.monotonic() >= deadline:
                 outcome = 'timeout'
                 break
-            time.sleep(max(self.p['poll_interval'], 1))
+            self.nap()
         events = self.read_events() if job is not None and outcome != 'succeeded' else []
         pods = sorted(self.seen.values(), key=lambda o: o.get('created', ''))
         return dict(
