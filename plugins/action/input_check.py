@@ -12,7 +12,8 @@ __metaclass__ = type
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.statewave.kubernetes.plugins.module_utils.input_check import ARGUMENT_SPEC, FACT, as_checks, messages, problems, report
+from ansible_collections.statewave.kubernetes.plugins.module_utils.input_check import (
+    ARGUMENT_SPEC, DEFERRED_FACT, FACT, as_checks, messages, problems, report, reports_now)
 
 
 class ActionModule(ActionBase):
@@ -34,11 +35,14 @@ class ActionModule(ActionBase):
         earlier = [] if args['reset'] else list(self._templar.template(task_vars.get(FACT, [])) or [])
         found = problems(args['checks'] + as_checks(args['found']), task_vars, args['role'], earlier)
         everything = earlier + found
-        result.update(changed=False, problems=messages(found), ansible_facts={FACT: everything})
-        if args['report']:
+        facts = {FACT: everything}
+        if args['defer'] is not None:
+            facts[DEFERRED_FACT] = args['defer']
+        result.update(changed=False, problems=messages(found), ansible_facts=facts)
+        if reports_now(args, self._templar.template(task_vars.get(DEFERRED_FACT, False))):
             message = report(everything)
             # Reported: the list starts empty for whatever runs next.
-            result['ansible_facts'] = {FACT: []}
+            facts[FACT] = []
             if message:
                 result.update(failed=True, msg=message, problems=messages(everything))
         return result

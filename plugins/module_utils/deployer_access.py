@@ -81,6 +81,8 @@ RULES = [
     {'feature': 'standalone', 'scope': 'namespace', 'api_groups': [''],
      'resources': ['persistentvolumeclaims', 'configmaps'], 'verbs': WRITE,
      'why': "pgvector_mode standalone: the Postgres pod's volume claim and init script"},
+    {'feature': 'standalone', 'scope': 'namespace', 'api_groups': [''], 'resources': ['pods/exec'], 'verbs': ['create'],
+     'why': "pgvector_mode standalone: psql inside the Postgres pod checks (and creates) the vector extension"},
     {'feature': 'port_forward', 'scope': 'namespace', 'api_groups': [''], 'resources': ['pods/portforward'],
      'verbs': ['create'], 'why': 'verify_http_mode port_forward: kubectl port-forward to the Service'},
     {'feature': 'pystator', 'scope': 'namespace', 'api_groups': [''], 'resources': ['configmaps'], 'verbs': WRITE,

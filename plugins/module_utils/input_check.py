@@ -14,6 +14,8 @@ Pure functions, used by the action plugin statewave.kubernetes.input_check:
   ``statewave_namespace``, the one in the inventory, not the derived ``pgvector_namespace``.
 * ``problems``: the messages of the checks that failed, with the derived names replaced.
 * ``report``: the one message of a failed run.
+* ``reports_now``: whether a call with ``report`` stops the run now, or only collects because the
+  shared entry point deferred the report to its own end (``defer``).
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -25,12 +27,15 @@ import re
 _ALIAS = re.compile(r"^\s*\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*(\|\s*default\((?:[^{}]|\{\})*\)\s*)?\}\}\s*$")
 _MAX_DEPTH = 5
 FACT = 'swk_input_problems'
+# Set by a call with defer=true (the shared entry point): the roles' own report calls collect only.
+DEFERRED_FACT = 'swk_input_check_deferred'
 ARGUMENT_SPEC = dict(
     checks=dict(type='list', elements='dict', default=[]),
     found=dict(type='list', elements='str', default=[]),
     role=dict(type='str', default=''),
     report=dict(type='bool', default=False),
     reset=dict(type='bool', default=False),
+    defer=dict(type='bool'),
 )
 REPORT_HEADER = 'Input check, nothing was changed. Fix these and run again:'
 
@@ -130,3 +135,13 @@ def report(found):
 def messages(found):
     """The messages of ``found`` (problems as returned by ``problems``)."""
     return [p.get('message', '') if isinstance(p, dict) else str(p) for p in found]
+
+
+def reports_now(args, deferred):
+    """A call with ``report`` stops the run unless the shared entry point deferred it (``defer``:
+    true while it runs the roles' validations, false on its own final report)."""
+    if not args.get('report'):
+        return False
+    if args.get('defer') is not None:
+        return not args['defer']
+    return not _truthy(deferred)

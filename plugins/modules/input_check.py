@@ -54,9 +54,19 @@ options:
     type: str
     default: ''
   report:
-    description: Fail when any problem was collected (by this call or earlier ones), with all of them in one message.
+    description:
+      - Fail when any problem was collected (by this call or earlier ones), with all of them in one message.
+      - While the shared entry point runs the roles' validations (after its call with O(defer=true)), a role's
+        O(report=true) only collects; the entry point's own call with O(report=true) and O(defer=false) reports.
     type: bool
     default: false
+  defer:
+    description:
+      - V(true) (with O(reset)) starts a shared check that runs several roles' validations; their O(report=true)
+        calls then only collect, until a call with O(defer=false) reports everything at once. Kept in the host fact
+        C(swk_input_check_deferred).
+      - Not set, the deferral stays as it is.
+    type: bool
   reset:
     description: Forget the problems collected earlier (the start of a validation).
     type: bool
@@ -88,7 +98,7 @@ problems:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.statewave.kubernetes.plugins.module_utils.input_check import ARGUMENT_SPEC, as_checks, messages, problems, report
+from ansible_collections.statewave.kubernetes.plugins.module_utils.input_check import ARGUMENT_SPEC, as_checks, messages, problems, report, reports_now
 
 
 def main():
@@ -99,7 +109,7 @@ def main():
         supports_check_mode=True,
     )
     found = problems(module.params['checks'] + as_checks(module.params['found']), {}, module.params['role'])
-    message = report(found) if module.params['report'] else None
+    message = report(found) if reports_now(module.params, False) else None
     if message:
         module.fail_json(msg=message, problems=messages(found))
     module.exit_json(changed=False, problems=messages(found))

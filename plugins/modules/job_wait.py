@@ -19,7 +19,12 @@ description:
     waiting reason, and reads the last log lines of a container that ended with a failure or restarted. A Job whose
     pods use C(restartPolicy OnFailure) loses its pod when it fails (the Job controller deletes it at
     C(BackoffLimitExceeded)); what was read before stays in the result.
-  - It reads only (Jobs, pods, their logs and events) and never fails on the Job's outcome; test RV(outcome).
+  - It reads only (Jobs, pods, their logs and events), unless O(stop_stuck) is set, and never fails on the Job's
+    outcome; test RV(outcome).
+  - Started in the background (C(async)) before C(helm upgrade), with O(appear_timeout), O(ignore_uid) and
+    O(stop_stuck), it watches a chart's migration hook Job that Helm is about to create, and ends it at once when its
+    container cannot start, so that Helm stops instead of waiting for the Job's deadline. O(stop_file) ends the watch
+    when Helm ran no hook.
   - Cluster access as the kubernetes.core modules take it, with the same C(K8S_AUTH_*) environment fallbacks
     (AWX's bearer-token credential).
 author:
@@ -29,7 +34,7 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: Reads only. In check mode it reads once and does not wait (a Job check mode did not create is V(absent)).
+    details: In check mode it reads once, does not wait (a Job check mode did not create is V(absent)) and changes nothing.
   diff_mode:
     support: none
   platform:
@@ -61,6 +66,28 @@ options:
     description: Log lines kept per failed container.
     type: int
     default: 20
+  appear_timeout:
+    description:
+      - Seconds to wait for the Job to appear (a Job Helm is about to create); 0 reports V(absent) at once. A Job seen
+        once and then deleted ends the wait (V(absent)).
+    type: int
+    default: 0
+  ignore_uid:
+    description:
+      - UID of an earlier Job of the same name (read before Helm started) to treat as absent, so that only the Job
+        created after it is watched.
+    type: str
+  stop_stuck:
+    description:
+      - When a pod is V(stuck), set the Job's C(activeDeadlineSeconds) to 1, so that the Job fails now and whatever waits
+        for it (Helm, for a hook) stops. The only change this module can make.
+    type: bool
+    default: false
+  stop_file:
+    description:
+      - Stop waiting, with the outcome as it is then, as soon as this file exists (the caller creates it when Helm has
+        ended).
+    type: path
   fail_fast:
     description:
       - Stop waiting as soon as a pod waits for one of the reasons in RV(stuck_reasons) (V(outcome=stuck)).
@@ -99,6 +126,19 @@ EXAMPLES = r'''
     namespace: pystator
     timeout: 660
   register: migration
+
+- name: Watch the chart's hook Job while helm upgrades (stops it when its container cannot start)
+  statewave.kubernetes.job_wait:
+    name: statewave-migrate
+    namespace: statewave
+    appear_timeout: 900
+    timeout: 1800
+    ignore_uid: "{{ earlier_hook_job_uid }}"
+    stop_stuck: true
+    stop_file: /tmp/helm-hook-watch/stop
+  async: 2100
+  poll: 0
+  register: hook_watch
 
 - name: Stop with what the Job did
   ansible.builtin.fail:
@@ -148,12 +188,17 @@ stuck_reasons:
   returned: always
   type: list
   elements: str
+stopped:
+  description: Whether O(stop_stuck) set the Job's deadline to end it.
+  returned: always
+  type: bool
 msg:
   description: One paragraph saying what happened (Job, reason, exit code, log lines, latest event).
   returned: always
   type: str
 '''
 
+import os
 import time
 import traceback
 
@@ -205,15 +250,26 @@ class Watcher(object):
 
     def read_job(self):
         try:
-            return self.plain(self.batch.read_namespaced_job(self.p['name'], self.p['namespace']))
+            job = self.plain(self.batch.read_namespaced_job(self.p['name'], self.p['namespace']))
         except ApiException as exc:
             if getattr(exc, 'status', None) == 404:
                 return None
             raise
+        if self.p['ignore_uid'] and ((job or {}).get('metadata') or {}).get('uid') == self.p['ignore_uid']:
+            return None
+        return job
 
-    def read_pods(self):
-        pods = self.core.list_namespaced_pod(self.p['namespace'], label_selector='job-name=%s' % self.p['name'])
-        return [self.plain(pod) for pod in pods.items]
+    def read_pods(self, job):
+        uid = ((job or {}).get('metadata') or {}).get('uid')
+        pods = [self.plain(pod) for pod in
+                self.core.list_namespaced_pod(self.p['namespace'], label_selector='job-name=%s' % self.p['name']).items]
+        # Only this Job's pods (an earlier Job of the same name may still be deleting its own).
+        return [pod for pod in pods
+                if not uid or not (pod.get('metadata') or {}).get('ownerReferences')
+                or uid in [ref.get('uid') for ref in pod['metadata']['ownerReferences']]]
+
+    def stop(self):
+        self.batch.patch_namespaced_job(self.p['name'], self.p['namespace'], {'spec': {'activeDeadlineSeconds': 1}})
 
     def read_logs(self):
         for name, obs in self.seen.items():
@@ -247,27 +303,51 @@ class Watcher(object):
                               'lastTimestamp': event.get('lastTimestamp') or event.get('eventTime') or ''})
         return found
 
+    def stop_asked(self):
+        return bool(self.p['stop_file']) and os.path.exists(self.p['stop_file'])
+
+    def nap(self):
+        """Sleep one poll interval, or less when the stop file appears (helm has ended)."""
+        until = time.monotonic() + max(self.p['poll_interval'], 1)
+        while time.monotonic() < until and not self.stop_asked():
+            time.sleep(0.2)
+
     def run(self):
         deadline = time.monotonic() + max(self.p['timeout'], 0)
+        appear_deadline = time.monotonic() + max(self.p['appear_timeout'], 0)
+        appeared = False
+        stopped = False
+        job = None
         while True:
+            if self.stop_asked():
+                outcome = job_outcome(job)
+                break
             job = self.read_job()
             outcome = job_outcome(job)
             if job is not None:
-                self.seen = merge(self.seen, self.read_pods(), self.p['container'])
+                appeared = True
+                self.seen = merge(self.seen, self.read_pods(job), self.p['container'])
                 self.read_logs()
+            elif not appeared and not self.module.check_mode and time.monotonic() < appear_deadline:
+                self.nap()
+                continue
             if outcome in ('succeeded', 'failed', 'absent') or self.module.check_mode:
                 break
             if self.p['fail_fast'] and stuck(self.seen):
                 outcome = 'stuck'
+                if self.p['stop_stuck']:
+                    self.stop()
+                    stopped = True
                 break
             if time.monotonic() >= deadline:
                 outcome = 'timeout'
                 break
-            time.sleep(max(self.p['poll_interval'], 1))
+            self.nap()
         events = self.read_events() if job is not None and outcome != 'succeeded' else []
         pods = sorted(self.seen.values(), key=lambda o: o.get('created', ''))
         return dict(
-            changed=False,
+            changed=stopped,
+            stopped=stopped,
             outcome=outcome,
             job=job or {},
             pods=pods,
@@ -289,6 +369,10 @@ def main():
             poll_interval=dict(type='int', default=3),
             log_lines=dict(type='int', default=20),
             fail_fast=dict(type='bool', default=True),
+            appear_timeout=dict(type='int', default=0),
+            ignore_uid=dict(type='str'),
+            stop_stuck=dict(type='bool', default=False),
+            stop_file=dict(type='path'),
             kubeconfig=dict(type='path', fallback=(env_fallback, ['K8S_AUTH_KUBECONFIG'])),
             context=dict(type='str', fallback=(env_fallback, ['K8S_AUTH_CONTEXT'])),
             host=dict(type='str', fallback=(env_fallback, ['K8S_AUTH_HOST'])),

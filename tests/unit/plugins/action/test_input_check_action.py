@@ -10,7 +10,7 @@ __metaclass__ = type
 from unittest import mock
 
 from ansible_collections.statewave.kubernetes.plugins.action.input_check import ActionModule
-from ansible_collections.statewave.kubernetes.plugins.module_utils.input_check import FACT
+from ansible_collections.statewave.kubernetes.plugins.module_utils.input_check import DEFERRED_FACT, FACT
 
 
 def run(args, task_vars):
@@ -51,3 +51,17 @@ def test_reporting_nothing_passes_and_reset_forgets():
 def test_bad_arguments_are_refused():
     got = run({'checks': 'not a list of dicts'}, {})
     assert got['failed'] is True and got['msg'].startswith('input_check:')
+
+
+def test_a_deferred_report_collects_until_the_entry_point_reports():
+    started = run({'reset': True, 'defer': True}, {})['ansible_facts']
+    assert started[DEFERRED_FACT] is True and started[FACT] == []
+    # A role's own report while the shared entry point defers: collects, does not stop.
+    role = run({'role': 'a', 'report': True, 'checks': [{'var': 'a_one', 'bad': True, 'msg': 'a_one bad'}]}, dict(started))
+    assert not role.get('failed') and len(role['ansible_facts'][FACT]) == 1
+    # The entry point's own report stops with what was collected.
+    final = run({'report': True, 'defer': False}, dict(started, **role['ansible_facts']))
+    assert final['failed'] is True and '[a] a_one bad' in final['msg']
+    # A role's report outside the shared check (no deferral set) stops at once.
+    alone = run({'role': 'a', 'report': True, 'checks': [{'var': 'a_one', 'bad': True, 'msg': 'a_one bad'}]}, {DEFERRED_FACT: False})
+    assert alone['failed'] is True

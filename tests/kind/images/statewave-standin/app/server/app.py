@@ -10,16 +10,27 @@ shapes (statewave-contract.md section 2.2):
   GET /ops/migrations     current revision in the database vs the head of the migrations in
                           this image; needs X-API-Key when STATEWAVE_API_KEY is set
   GET /v1/version         {"version", "api_contract": "v1", "stand_in": true}
+
+Test fault: with STANDIN_CRASH_AT_START set (e.g. through statewave_extra_env), the process prints
+a few lines and exits 1 while it starts, every time: a crash-looping app.
 """
 
 import asyncio
 import json
 import os
+import sys
 import time
 
 from sqlalchemy import text
 
 from server import STANDIN_VERSION, db
+
+if os.environ.get("STANDIN_CRASH_AT_START"):
+    print("stand-in: starting (pid %d)" % os.getpid(), flush=True)
+    print("stand-in: reading the configuration", flush=True)
+    print("stand-in: STANDIN_CRASH_AT_START=%s: exiting 1 on purpose (a crash-looping app, test fault)"
+          % os.environ["STANDIN_CRASH_AT_START"], flush=True)
+    sys.exit(1)
 
 PUBLIC = {"/healthz", "/health", "/readyz", "/ready", "/v1/version"}
 
