@@ -129,11 +129,52 @@ stage_integration() {
   return $rc
 }
 
+# Each stage's output also goes to $SWK_STATE_DIR/test-logs/<stage>.log. A failed stage's error lines
+# are repeated at the end, above the summary, so that the tail of a long run (all CI keeps) says
+# what failed, not only which stage.
+log_dir="$SWK_STATE_DIR/test-logs"
+# The last failures in a log: Ansible's failed task (its name and the first lines of its result,
+# which the yaml result format spreads over several lines), pytest's FAILED/E lines, ERROR lines.
+error_excerpt() {
+  python3 - "$1" <<'PY'
+import re, sys
+lines = open(sys.argv[1], errors="replace").read().splitlines()
+hits, task = [], ""
+for i, line in enumerate(lines):
+    if line.startswith("TASK ["):
+        task = line.rstrip(" *")
+    elif re.match(r"(fatal|failed): \[", line):
+        body = [line]
+        for nxt in lines[i + 1:i + 14]:
+            if not nxt.startswith((" ", "\t")):
+                break
+            body.append(nxt)
+        rest = lines[i + len(body):i + len(body) + 2]
+        if not any(r.strip() == "...ignoring" for r in rest):
+            hits.append([task] + body[:10])
+    elif re.match(r"(FAILED |E   |ERROR|CRITICAL)", line):
+        hits.append([line])
+for hit in hits[-2:]:
+    for line in hit:
+        print(line[:400])
+PY
+}
+why=()
 run_stage() {
-  local s=$1 t0; t0=$(date +%s)
+  local s=$1 t0 rc log="$log_dir/$1.log"; t0=$(date +%s)
+  mkdir -p "$log_dir"; : >"$log"
   echo "::: stage $s"
-  if "stage_$s"; then results+=("$s: ok ($(( $(date +%s) - t0 ))s)")
-  else results+=("$s: FAILED ($(( $(date +%s) - t0 ))s)"); failed=$((failed + 1)); fi
+  # In this shell (not a pipeline's subshell): a stage may start the engine that the EXIT trap stops.
+  exec 3>&1 4>&2 > >(tee -a "$log") 2>&1
+  local tee_pid=$!
+  "stage_$s"; rc=$?
+  exec 1>&3 2>&4 3>&- 4>&-
+  wait "$tee_pid" 2>/dev/null
+  if [ $rc -eq 0 ]; then results+=("$s: ok ($(( $(date +%s) - t0 ))s)"); return; fi
+  results+=("$s: FAILED ($(( $(date +%s) - t0 ))s)"); failed=$((failed + 1))
+  why+=("::: why $s failed (from $log)")
+  local line
+  while IFS= read -r line; do why+=("  $line"); done < <(error_excerpt "$log")
 }
 
 case "${1:-all}" in
@@ -142,6 +183,7 @@ case "${1:-all}" in
   *) echo "usage: $0 [all|build|lint|sanity|unit|molecule|integration]" >&2; exit 2 ;;
 esac
 for s in "${stages[@]}"; do run_stage "$s"; done
+[ ${#why[@]} -eq 0 ] || printf '%s\n' "${why[@]}"
 printf '%s\n' "${results[@]}"
 echo "test stages: $(( ${#stages[@]} - failed )) passed, $failed failed"
 [ $failed -eq 0 ]
