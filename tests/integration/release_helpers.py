@@ -72,9 +72,9 @@ def refused(kubeconfig):
         yield made
 
 
-def run(run_playbook, release, env=None, **overrides):
+def run(run_playbook, release, env=None, check=False, **overrides):
     extra = dict(release["vars"], **overrides)
-    return run_playbook("release.yml", extra_vars=extra, inventory=ROOT / "inventories/local", env=env)
+    return run_playbook("release.yml", extra_vars=extra, inventory=ROOT / "inventories/local", env=env, check=check)
 
 
 def interrupt(release, ansible_env, tmp_path, kubeconfig, status, argv=None, **overrides):

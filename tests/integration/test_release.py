@@ -32,10 +32,33 @@ def test_install_upgrade_then_nothing_changes(run_playbook, release, kubectl, ku
     assert hooks and hooks[0]["last_run"]["phase"] == "Succeeded"
     assert status["version"] == 2
 
+    # The upgrade ran helm once with the hook watcher beside it (after asking helm in check mode).
+    assert WATCHER in second.stdout and HELM_RUN in second.stdout, second.stdout[-4000:]
+
+    # A check-mode run with a new tag: helm's answer says the release would change; nothing changes.
+    checked = run(run_playbook, release, check=True, statewave_image_tag="1.5.2")
+    assert checked.returncode == 0, checked.stdout[-4000:]
+    assert "changed: [local]" in after(checked, ASK_HELM), checked.stdout[-4000:]
+    assert len(helm_history(kubeconfig, release["ns"])) == 2
+    assert deployment_image(kubectl, release["ns"]) == "statewavedev/statewave:1.5.1"
+
+    # Nothing to change: helm's check-mode answer is the result; no second helm run, no watcher.
     third = run(run_playbook, release, statewave_image_tag="1.5.1")
     assert third.returncode == 0, third.stdout[-4000:]
     assert recap(third)["changed"] == 0
     assert len(helm_history(kubeconfig, release["ns"])) == 2
+    assert ASK_HELM in third.stdout and WATCHER not in third.stdout, third.stdout[-4000:]
+    assert "ok: [local]" in after(third, ASK_HELM) and "skipping: [local]" in after(third, HELM_RUN)
+
+
+ASK_HELM = "TASK [statewave.kubernetes.workload : Ask helm whether it would change release statewave]"
+HELM_RUN = "TASK [statewave.kubernetes.workload : Install or upgrade release statewave]"
+WATCHER = "TASK [statewave.kubernetes.workload : Watch in the background hook Job statewave-migrate]"
+
+
+def after(proc, task):
+    """What a run printed for one task: the lines between its header and the next task's."""
+    return proc.stdout.split(task, 1)[1].split("TASK [", 1)[0] if task in proc.stdout else ""
 
 
 def test_failed_migration_stops_the_rollout_and_the_next_run_recovers(run_playbook, release, kubectl, kubeconfig):
