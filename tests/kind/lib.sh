@@ -27,6 +27,8 @@ export DOCKER_BUILDKIT=0
 kind_log() { printf '[kind] %s\n' "$*" >&2; }
 
 # key <file or dir>... [-- <string>...]: 10 hex digits over the files' contents and the strings.
+# Paths enter the key relative to the repository, so that every checkout (a CI clone, a worktree)
+# finds the images another one built from the same inputs.
 kind_key() {
   local files=() strings=() seen=0 a
   for a in "$@"; do
@@ -35,7 +37,8 @@ kind_key() {
   done
   {
     if [ ${#files[@]} -gt 0 ]; then
-      find "${files[@]}" -type f -not -name '*.pyc' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
+      find "${files[@]}" -type f -not -name '*.pyc' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum \
+        | sed "s#  $SWK_ROOT/#  #"
     fi
     printf '%s\n' "${strings[@]}"
   } | sha256sum | cut -c1-10
