@@ -77,9 +77,11 @@ def run(run_playbook, release, env=None, check=False, **overrides):
     return run_playbook("release.yml", extra_vars=extra, inventory=ROOT / "inventories/local", env=env, check=check)
 
 
-def interrupt(release, ansible_env, tmp_path, kubeconfig, status, argv=None, **overrides):
+def interrupt(release, ansible_env, tmp_path, kubeconfig, status, argv=None, also=None, **overrides):
     """Start the release playbook (or argv), kill its whole process group once the release shows a
-    revision in `status`, and return the history."""
+    revision in `status` (and `also()` is true: Helm writes the pending record a moment before it
+    creates the hook Job, so a test that needs the Job in flight waits for it too), and return the
+    history."""
     if argv is None:
         vars_file = tmp_path / ("vars-%s.json" % uuid.uuid4().hex[:6])
         vars_file.write_text(json.dumps(dict(release["vars"], **overrides)))
@@ -88,7 +90,8 @@ def interrupt(release, ansible_env, tmp_path, kubeconfig, status, argv=None, **o
     proc = subprocess.Popen(argv, cwd=str(ROOT), env=ansible_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     try:
-        wait_for(lambda: any(r["status"] == status for r in helm_history(kubeconfig, release["ns"])), "a %s revision" % status)
+        wait_for(lambda: any(r["status"] == status for r in helm_history(kubeconfig, release["ns"])) and (also is None or also()),
+                 "a %s revision%s" % (status, "" if also is None else " and the hook Job"))
     finally:
         # Everything the run started, by PID: the helm that kubernetes.core.helm runs is not in the
         # run's process group, and a helm left waiting would finish the install behind the next run.

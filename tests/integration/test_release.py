@@ -93,7 +93,8 @@ def test_interrupted_run_leaves_pending_and_the_next_run_recovers(run_playbook, 
 
     # Hold the pre-upgrade migration pod Running, then kill the whole run while Helm waits.
     interrupt(release, ansible_env, tmp_path, kubeconfig, "pending-upgrade", statewave_image_tag="1.7.0",
-              statewave_migration_pod_labels=HOLD_LABEL, statewave_migration_pod_annotations={"statewave.io/test-hold-duration": "600s"})
+              also=lambda: hook_job(kubectl, ns), statewave_migration_pod_labels=HOLD_LABEL,
+              statewave_migration_pod_annotations={"statewave.io/test-hold-duration": "600s"})
     held = hook_job(kubectl, ns)
     assert held and not held["status"].get("conditions"), held.get("status")   # in flight, never finishes in time
 
@@ -127,7 +128,7 @@ def test_interrupted_run_leaves_pending_and_the_next_run_recovers(run_playbook, 
 
 def test_interrupted_first_install_leaves_pending_install_and_the_next_run_recovers(run_playbook, release, kubectl, kubeconfig,
                                                                                     ansible_env, tmp_path):
-    history = interrupt(release, ansible_env, tmp_path, kubeconfig, "pending-install",
+    history = interrupt(release, ansible_env, tmp_path, kubeconfig, "pending-install", also=lambda: hook_job(kubectl, release["ns"]),
                         statewave_migration_pod_labels=HOLD_LABEL, statewave_migration_pod_annotations=HOLD_LONG)
     assert [r["revision"] for r in history] == [1]
 
