@@ -207,6 +207,9 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_requ
 from ansible_collections.statewave.kubernetes.plugins.module_utils.job_watch import (
     FAIL_FAST_REASONS, explain, job_outcome, log_from_previous, merge, most_telling, needs_log, stuck)
 
+# What the API answers for a container whose log is gone (with a success status).
+UNREADABLE_LOG = 'unable to retrieve container logs'
+
 KUBERNETES_IMPORT_ERROR = None
 try:
     from kubernetes import client as k8s_client
@@ -284,6 +287,11 @@ class Watcher(object):
                 text = self.core.read_namespaced_pod_log(name, self.p['namespace'], **kwargs)
             except ApiException as exc:  # a runtime without logs (kwok), or a pod just deleted
                 text = obs.get('log') or '(log not readable: %s)' % (getattr(exc, 'reason', None) or exc)
+            # A container the kubelet has just removed (the Job controller deletes the pod at
+            # BackoffLimitExceeded) answers with this text instead of its log: the log read earlier
+            # is what explains the failure.
+            if (text or '').startswith(UNREADABLE_LOG):
+                text = obs.get('log') or '(log not readable: %s)' % text.strip().splitlines()[0]
             obs['log'] = '\n'.join([line for line in (text or '').splitlines() if line.strip()][-max(self.p['log_lines'], 1):])
             obs['logged_restarts'] = obs.get('restarts', 0)
 

@@ -142,3 +142,23 @@ def test_the_stop_file_ends_a_wait_for_a_job_that_never_comes(monkeypatch, tmp_p
 def test_a_job_deleted_after_it_appeared_ends_the_wait(monkeypatch):
     w = watcher(monkeypatch, [job('new'), None], [pod('sw-migrate-abcde', 'new')], appear_timeout=3600)
     assert w.run()['outcome'] == 'absent'
+
+
+def test_a_log_the_kubelet_no_longer_has_keeps_the_one_read_earlier(monkeypatch):
+    w = watcher(monkeypatch, [job('new')], [])
+    logs = ['connection refused by 127.0.0.1:5432\n', 'unable to retrieve container logs for containerd://abc\n']
+    w.core.read_namespaced_pod_log = lambda name, namespace, **kwargs: logs.pop(0)
+    w.seen = {'sw-migrate-abcde': {'exit_code': 1, 'restarts': 0, 'logged_restarts': -1, 'log': '', 'container': 'migrate'}}
+    w.read_logs()
+    assert w.seen['sw-migrate-abcde']['log'] == 'connection refused by 127.0.0.1:5432'
+    w.seen['sw-migrate-abcde']['restarts'] = 1          # it failed again; the pod is being deleted
+    w.read_logs()
+    assert w.seen['sw-migrate-abcde']['log'] == 'connection refused by 127.0.0.1:5432'
+
+
+def test_a_log_never_read_says_it_was_not_readable(monkeypatch):
+    w = watcher(monkeypatch, [job('new')], [])
+    w.core.read_namespaced_pod_log = lambda name, namespace, **kwargs: 'unable to retrieve container logs for containerd://abc'
+    w.seen = {'sw-migrate-abcde': {'exit_code': 1, 'restarts': 0, 'logged_restarts': -1, 'log': '', 'container': 'migrate'}}
+    w.read_logs()
+    assert w.seen['sw-migrate-abcde']['log'] == '(log not readable: unable to retrieve container logs for containerd://abc)'
