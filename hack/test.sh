@@ -138,8 +138,10 @@ log_dir="$SWK_STATE_DIR/test-logs"
 error_excerpt() {
   python3 - "$1" <<'PY'
 import re, sys
-lines = open(sys.argv[1], errors="replace").read().splitlines()
-hits, task = [], ""
+# molecule frames each line ("  │ ") and colours it: read the text without either.
+lines = [re.sub(r"^\s*\u2502 ?", "", re.sub(r"\x1b\[[0-9;]*m", "", line))
+         for line in open(sys.argv[1], errors="replace").read().splitlines()]
+failed, other, task = [], [], ""
 for i, line in enumerate(lines):
     if line.startswith("TASK ["):
         task = line.rstrip(" *")
@@ -151,12 +153,11 @@ for i, line in enumerate(lines):
             body.append(nxt)
         rest = lines[i + len(body):i + len(body) + 2]
         if not any(r.strip() == "...ignoring" for r in rest):
-            hits.append([task] + body[:10])
+            failed.append([task] + body[:10])
     elif re.match(r"(FAILED |E   |ERROR|CRITICAL)", line):
-        hits.append([line])
-for hit in hits[-2:]:
-    for line in hit:
-        print(line[:400])
+        other.append(line)
+for line in (failed[-1] if failed else []) + other[-3:]:
+    print(line[:400])
 PY
 }
 why=()
