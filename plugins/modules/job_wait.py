@@ -283,15 +283,17 @@ class Watcher(object):
                 kwargs['container'] = obs['container']
             if log_from_previous(obs):
                 kwargs['previous'] = True
+            # Not readable: a runtime without logs (kwok), a pod just deleted, or a container the
+            # kubelet has just removed (the Job controller deletes the pod at BackoffLimitExceeded),
+            # which answers UNREADABLE_LOG instead of its log. The log read earlier then explains
+            # the failure.
             try:
                 text = self.core.read_namespaced_pod_log(name, self.p['namespace'], **kwargs)
-            except ApiException as exc:  # a runtime without logs (kwok), or a pod just deleted
-                text = obs.get('log') or '(log not readable: %s)' % (getattr(exc, 'reason', None) or exc)
-            # A container the kubelet has just removed (the Job controller deletes the pod at
-            # BackoffLimitExceeded) answers with this text instead of its log: the log read earlier
-            # is what explains the failure.
-            if (text or '').startswith(UNREADABLE_LOG):
-                text = obs.get('log') or '(log not readable: %s)' % text.strip().splitlines()[0]
+                unreadable = text.strip().splitlines()[0] if (text or '').startswith(UNREADABLE_LOG) else None
+            except ApiException as exc:
+                text, unreadable = '', getattr(exc, 'reason', None) or exc
+            if unreadable:
+                text = obs.get('log') or '(log not readable: %s)' % unreadable
             obs['log'] = '\n'.join([line for line in (text or '').splitlines() if line.strip()][-max(self.p['log_lines'], 1):])
             obs['logged_restarts'] = obs.get('restarts', 0)
 
