@@ -7,10 +7,15 @@
 #                Docker engine answers (the build stage starts one: hack/engine.sh)
 #   integration  pytest tests/integration against the local cluster and Postgres servers
 # A single stage: hack/test.sh <stage>. Stages that need services start and stop them.
+# `all` runs the kind scenario beside the integration stage (stage "kind+integration"): the kind
+# scenario mostly waits for real pods on their own node container, the integration tests use the
+# local control plane, so the two share only the machine's cores and the pgvector server (which
+# stays up until both have ended). Alone: hack/test.sh molecule_default | molecule_kind.
 set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$SWK_ROOT"
 results=()
+parts=()  # a stage's own parts (kind_and_integration), listed under its line
 failed=0
 
 run_pytest() {  # pytest exits 5 when it collects nothing: report it, do not fail the stage.
@@ -105,8 +110,9 @@ stage_sanity() {
 
 stage_unit() { run_pytest tests/unit -q -p no:cacheprovider; }
 
-stage_molecule() {
-  molecule test -s default || return 1
+stage_molecule() { stage_molecule_default && stage_molecule_kind; }
+stage_molecule_default() { molecule test -s default; }
+stage_molecule_kind() {
   engine_up || echo "[test] no Docker engine could be started (hack/engine.sh up failed)"
   if docker info >/dev/null 2>&1; then
     molecule test -s kind
@@ -122,11 +128,34 @@ stage_molecule() {
 # range for throwaway servers (tests/postgres/pglocal.py free_port).
 stage_integration() {
   hack/services.sh up || return 1
-  local workers="${SWK_TEST_WORKERS:-2}" xdist=()
-  [ "$workers" -gt 0 ] && xdist=(-n "$workers" --dist loadfile)
-  SWK_REQUIRE_SERVICES=1 run_pytest tests/integration -q -p no:cacheprovider "${xdist[@]}" --durations=20; local rc=$?
+  integration_tests; local rc=$?
   hack/services.sh down
   return $rc
+}
+integration_tests() {
+  local workers="${SWK_TEST_WORKERS:-2}" xdist=()
+  [ "$workers" -gt 0 ] && xdist=(-n "$workers" --dist loadfile)
+  SWK_REQUIRE_SERVICES=1 run_pytest tests/integration -q -p no:cacheprovider "${xdist[@]}" --durations=20
+}
+
+# The kind scenario (its own hack/test.sh, output in test-logs/kind-beside.out, shown when it ends)
+# beside the integration tests; the services stop after both. Each part's result is its own line.
+stage_kind_and_integration() {
+  hack/services.sh up || return 1
+  engine_up || echo "[test] no Docker engine could be started (hack/engine.sh up failed)"
+  local out="$log_dir/kind-beside.out" t0 kpid irc krc; t0=$(date +%s)
+  "$SWK_ROOT/hack/test.sh" molecule_kind >"$out" 2>&1 &
+  kpid=$!
+  echo "[test] molecule kind runs beside the integration tests (pid $kpid, output: $out, shown when it ends)"
+  integration_tests; irc=$?
+  parts+=("  integration: $( [ $irc -eq 0 ] && echo ok || echo FAILED ) ($(( $(date +%s) - t0 ))s)")
+  echo "[test] integration tests ended (rc $irc); waiting for molecule kind"
+  wait "$kpid"; krc=$?
+  echo "::: molecule kind (beside integration), its output:"
+  cat "$out"
+  parts+=("  molecule kind: $( [ $krc -eq 0 ] && echo ok || echo FAILED ) ($(( $(date +%s) - t0 ))s)")
+  hack/services.sh down
+  [ $irc -eq 0 ] && [ $krc -eq 0 ]
 }
 
 # Each stage's output also goes to $SWK_STATE_DIR/test-logs/<stage>.log. A failed stage's error lines
@@ -171,17 +200,17 @@ run_stage() {
   "stage_$s"; rc=$?
   exec 1>&3 2>&4 3>&- 4>&-
   wait "$tee_pid" 2>/dev/null
-  if [ $rc -eq 0 ]; then results+=("$s: ok ($(( $(date +%s) - t0 ))s)"); return; fi
-  results+=("$s: FAILED ($(( $(date +%s) - t0 ))s)"); failed=$((failed + 1))
+  if [ $rc -eq 0 ]; then results+=("$s: ok ($(( $(date +%s) - t0 ))s)" "${parts[@]}"); parts=(); return; fi
+  results+=("$s: FAILED ($(( $(date +%s) - t0 ))s)" "${parts[@]}"); parts=(); failed=$((failed + 1))
   why+=("::: why $s failed (from $log)")
   local line
   while IFS= read -r line; do why+=("  $line"); done < <(error_excerpt "$log")
 }
 
 case "${1:-all}" in
-  all) stages=(build lint sanity unit molecule integration) ;;
-  build|lint|sanity|unit|molecule|integration) stages=("$1") ;;
-  *) echo "usage: $0 [all|build|lint|sanity|unit|molecule|integration]" >&2; exit 2 ;;
+  all) stages=(build lint sanity unit molecule_default kind_and_integration) ;;
+  build|lint|sanity|unit|molecule|molecule_default|molecule_kind|integration|kind_and_integration) stages=("$1") ;;
+  *) echo "usage: $0 [all|build|lint|sanity|unit|molecule|molecule_default|molecule_kind|integration|kind_and_integration]" >&2; exit 2 ;;
 esac
 for s in "${stages[@]}"; do run_stage "$s"; done
 [ ${#why[@]} -eq 0 ] || printf '%s\n' "${why[@]}"
