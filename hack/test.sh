@@ -183,7 +183,7 @@ for i, line in enumerate(lines):
         rest = lines[i + len(body):i + len(body) + 2]
         if not any(r.strip() == "...ignoring" for r in rest):
             failed.append([task] + body[:10])
-    elif re.match(r"(FAILED |E   |ERROR|CRITICAL)", line):
+    elif re.match(r"(FAILED |E   |ERROR|CRITICAL)", line) or re.match(r"\S+\.(yml|yaml|py):\d+(:\d+)? ", line):
         other.append(line)
 for line in (failed[-1] if failed else []) + other[-3:]:
     print(line[:400])
