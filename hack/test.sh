@@ -7,10 +7,10 @@
 #                Docker engine answers (the build stage starts one: hack/engine.sh)
 #   integration  pytest tests/integration against the local cluster and Postgres servers
 # A single stage: hack/test.sh <stage>. Stages that need services start and stop them.
-# `all` runs the kind scenario beside the integration stage (stage "kind+integration"): the kind
+# `all` runs the kind scenario beside the integration tests (stage kind_and_integration): the kind
 # scenario mostly waits for real pods on their own node container, the integration tests use the
 # local control plane, so the two share only the machine's cores and the pgvector server (which
-# stays up until both have ended). Alone: hack/test.sh molecule_default | molecule_kind.
+# stays up until both have ended). Alone: hack/test.sh molecule_default | molecule_kind | kind_and_integration.
 set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$SWK_ROOT"
