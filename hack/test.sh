@@ -148,12 +148,12 @@ stage_kind_and_integration() {
   kpid=$!
   echo "[test] molecule kind runs beside the integration tests (pid $kpid, output: $out, shown when it ends)"
   integration_tests; irc=$?
-  parts+=("  integration: $( [ $irc -eq 0 ] && echo ok || echo FAILED ) ($(( $(date +%s) - t0 ))s)")
+  parts+=("  $(outcome integration $irc "$t0")")
   echo "[test] integration tests ended (rc $irc); waiting for molecule kind"
   wait "$kpid"; krc=$?
   echo "::: molecule kind (beside integration), its output:"
   cat "$out"
-  parts+=("  molecule kind: $( [ $krc -eq 0 ] && echo ok || echo FAILED ) ($(( $(date +%s) - t0 ))s)")
+  parts+=("  $(outcome "molecule kind" $krc "$t0")")
   hack/services.sh down
   [ $irc -eq 0 ] && [ $krc -eq 0 ]
 }
@@ -189,6 +189,10 @@ for line in (failed[-1] if failed else []) + other[-3:]:
     print(line[:400])
 PY
 }
+# One summary line: "<what>: ok (<seconds>s)" or "<what>: FAILED (<seconds>s)", timed from $3.
+outcome() {
+  echo "$1: $( [ "$2" -eq 0 ] && echo ok || echo FAILED ) ($(( $(date +%s) - $3 ))s)"
+}
 why=()
 run_stage() {
   local s=$1 t0 rc log="$log_dir/$1.log"; t0=$(date +%s)
@@ -200,8 +204,9 @@ run_stage() {
   "stage_$s"; rc=$?
   exec 1>&3 2>&4 3>&- 4>&-
   wait "$tee_pid" 2>/dev/null
-  if [ $rc -eq 0 ]; then results+=("$s: ok ($(( $(date +%s) - t0 ))s)" "${parts[@]}"); parts=(); return; fi
-  results+=("$s: FAILED ($(( $(date +%s) - t0 ))s)" "${parts[@]}"); parts=(); failed=$((failed + 1))
+  results+=("$(outcome "$s" $rc "$t0")" "${parts[@]}"); parts=()
+  [ $rc -eq 0 ] && return
+  failed=$((failed + 1))
   why+=("::: why $s failed (from $log)")
   local line
   while IFS= read -r line; do why+=("  $line"); done < <(error_excerpt "$log")
