@@ -31,6 +31,7 @@ author:
   - Statewave collection maintainers (@statewave)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - statewave.kubernetes.k8s_access
 attributes:
   check_mode:
     support: full
@@ -93,27 +94,6 @@ options:
       - Stop waiting as soon as a pod waits for one of the reasons in RV(stuck_reasons) (V(outcome=stuck)).
     type: bool
     default: true
-  kubeconfig:
-    description: Path of a kubeconfig. Falls back to C(K8S_AUTH_KUBECONFIG), then the default kubeconfig or the
-      in-cluster service account.
-    type: path
-  context:
-    description: kubeconfig context. Falls back to C(K8S_AUTH_CONTEXT).
-    type: str
-  host:
-    description: URL of the Kubernetes API server (with O(api_key)). Falls back to C(K8S_AUTH_HOST).
-    type: str
-  api_key:
-    description: Bearer token. Falls back to C(K8S_AUTH_API_KEY).
-    type: str
-  ca_cert:
-    description: CA certificate of the API server. Falls back to C(K8S_AUTH_SSL_CA_CERT).
-    type: path
-    aliases: [ssl_ca_cert]
-  validate_certs:
-    description: Whether to check the API server's certificate. Falls back to C(K8S_AUTH_VERIFY_SSL).
-    type: bool
-    aliases: [verify_ssl]
 notes:
   - The decisions (what a pod shows, which pod explains the outcome, the message) are pure functions in the
     collection's module_utils C(job_watch), unit-tested.
@@ -200,43 +180,16 @@ msg:
 
 import os
 import time
-import traceback
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.statewave.kubernetes.plugins.module_utils.job_watch import (
     FAIL_FAST_REASONS, explain, job_outcome, log_from_previous, merge, most_telling, needs_log, stuck)
+from ansible_collections.statewave.kubernetes.plugins.module_utils.k8s_access import (
+    ACCESS_ARGUMENT_SPEC, ACCESS_REQUIRED_BY, KUBERNETES_IMPORT_ERROR, ApiException, api_client, k8s_client)
 
 # What the API answers for a container whose log is gone (with a success status).
 UNREADABLE_LOG = 'unable to retrieve container logs'
-
-KUBERNETES_IMPORT_ERROR = None
-try:
-    from kubernetes import client as k8s_client
-    from kubernetes import config as k8s_config
-    from kubernetes.client.rest import ApiException
-except ImportError:  # pragma: no cover - reported by the module
-    KUBERNETES_IMPORT_ERROR = traceback.format_exc()
-    ApiException = Exception
-
-
-def api_client(params):
-    """An ApiClient from the module's access parameters (as kubernetes.core reads them)."""
-    if params['api_key']:
-        configuration = k8s_client.Configuration()
-        configuration.host = params['host']
-        configuration.api_key = {'authorization': 'Bearer %s' % params['api_key']}
-        configuration.verify_ssl = params['validate_certs'] is not False
-        if params['ca_cert']:
-            configuration.ssl_ca_cert = params['ca_cert']
-        return k8s_client.ApiClient(configuration)
-    try:
-        return k8s_config.new_client_from_config(config_file=params['kubeconfig'], context=params['context'])
-    except k8s_config.ConfigException:
-        if params['kubeconfig']:
-            raise
-        k8s_config.load_incluster_config()
-        return k8s_client.ApiClient()
 
 
 class Watcher(object):
@@ -383,14 +336,9 @@ def main():
             ignore_uid=dict(type='str'),
             stop_stuck=dict(type='bool', default=False),
             stop_file=dict(type='path'),
-            kubeconfig=dict(type='path', fallback=(env_fallback, ['K8S_AUTH_KUBECONFIG'])),
-            context=dict(type='str', fallback=(env_fallback, ['K8S_AUTH_CONTEXT'])),
-            host=dict(type='str', fallback=(env_fallback, ['K8S_AUTH_HOST'])),
-            api_key=dict(type='str', no_log=True, fallback=(env_fallback, ['K8S_AUTH_API_KEY'])),
-            ca_cert=dict(type='path', aliases=['ssl_ca_cert'], fallback=(env_fallback, ['K8S_AUTH_SSL_CA_CERT'])),
-            validate_certs=dict(type='bool', aliases=['verify_ssl'], fallback=(env_fallback, ['K8S_AUTH_VERIFY_SSL'])),
+            **ACCESS_ARGUMENT_SPEC
         ),
-        required_by={'api_key': 'host'},
+        required_by=ACCESS_REQUIRED_BY,
         supports_check_mode=True,
     )
     if KUBERNETES_IMPORT_ERROR:
