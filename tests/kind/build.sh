@@ -107,8 +107,11 @@ build_node_images() {
   for img in "$want_etcd" "$want_dns"; do
     grep -qx "$img" <<<"$expected" || { kind_log "kubeadm $K8S_VERSION expects other images than versions.env pins:"; echo "$expected" >&2; exit 1; }
   done
-  local etcd_v="v${KUBEADM_ETCD_IMAGE_VERSION%-*}"
-  go_build "$gobin/etcd-$etcd_v/etcd" "go.etcd.io/etcd/server/v3@$etcd_v" go.etcd.io/etcd/server/v3
+  # etcd: the local control plane's build (tests/cluster/build.sh), one version for both.
+  if [ "v${KUBEADM_ETCD_IMAGE_VERSION%-*}" != "$ETCD_VERSION" ]; then
+    kind_log "versions.env: ETCD_VERSION=$ETCD_VERSION is not the etcd kubeadm runs (KUBEADM_ETCD_IMAGE_VERSION=$KUBEADM_ETCD_IMAGE_VERSION): set them alike"; exit 1
+  fi
+  local etcd_bin; etcd_bin="$("$SWK_ROOT/tests/cluster/build.sh" etcd)" || exit 1
   go_build "$gobin/coredns-$COREDNS_VERSION/coredns" "github.com/coredns/coredns@$COREDNS_VERSION" github.com/coredns/coredns
   go_build "$gobin/local-path-provisioner-$LOCAL_PATH_PROVISIONER_VERSION/local-path-provisioner" \
     "github.com/rancher/local-path-provisioner@$LOCAL_PATH_PROVISIONER_VERSION" github.com/rancher/local-path-provisioner \
@@ -137,7 +140,7 @@ build_node_images() {
   docker build -q -f "$kind_here/node/kube-proxy.Dockerfile" --build-arg "ROOTFS=$(rootfs_image tools)" \
     -t "$K8S_IMAGE_REPO/kube-proxy:$K8S_VERSION" "$ctx" >/dev/null
   rm -rf "$ctx"; names+=("$K8S_IMAGE_REPO/kube-proxy:$K8S_VERSION")
-  binary_image "$want_etcd" "$gobin/etcd-$etcd_v/etcd" /usr/local/bin/etcd; names+=("$want_etcd")
+  binary_image "$want_etcd" "$etcd_bin" /usr/local/bin/etcd; names+=("$want_etcd")
   binary_image "$want_dns" "$gobin/coredns-$COREDNS_VERSION/coredns" /coredns '["/coredns"]'; names+=("$want_dns")
   # kubeadm's pause, and the one kind's containerd config names as its sandbox image.
   binary_image "$K8S_IMAGE_REPO/pause:$pause" "$pause_bin" /pause '["/pause"]'; names+=("$K8S_IMAGE_REPO/pause:$pause")
