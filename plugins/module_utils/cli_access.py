@@ -18,7 +18,22 @@ __metaclass__ = type
 
 import os
 
+from ansible.module_utils.basic import env_fallback
+
 CONTEXT_NAME = 'statewave-cli'
+
+# The access options of the collection's modules, as the kubernetes.core modules take them (same names,
+# same K8S_AUTH_* fallbacks). Here, not in k8s_access, so that a module that only builds the CLI's
+# environment (cli_kubeconfig) does not import the Kubernetes client.
+ACCESS_ARGUMENT_SPEC = dict(
+    kubeconfig=dict(type='path', fallback=(env_fallback, ['K8S_AUTH_KUBECONFIG'])),
+    context=dict(type='str', fallback=(env_fallback, ['K8S_AUTH_CONTEXT'])),
+    host=dict(type='str', fallback=(env_fallback, ['K8S_AUTH_HOST'])),
+    api_key=dict(type='str', no_log=True, fallback=(env_fallback, ['K8S_AUTH_API_KEY'])),
+    ca_cert=dict(type='path', aliases=['ssl_ca_cert'], fallback=(env_fallback, ['K8S_AUTH_SSL_CA_CERT'])),
+    validate_certs=dict(type='bool', aliases=['verify_ssl'], fallback=(env_fallback, ['K8S_AUTH_VERIFY_SSL'])),
+)
+ACCESS_REQUIRED_BY = {'api_key': 'host'}
 
 
 class CliAccessError(ValueError):

@@ -12,7 +12,8 @@ __metaclass__ = type
 
 import traceback
 
-from ansible.module_utils.basic import env_fallback
+from ansible_collections.statewave.kubernetes.plugins.module_utils.cli_access import (  # pylint: disable=unused-import
+    ACCESS_ARGUMENT_SPEC, ACCESS_REQUIRED_BY)
 
 KUBERNETES_IMPORT_ERROR = None
 try:
@@ -25,15 +26,6 @@ except ImportError:
     k8s_client = k8s_config = None
     ApiException = Exception
 
-ACCESS_ARGUMENT_SPEC = dict(
-    kubeconfig=dict(type='path', fallback=(env_fallback, ['K8S_AUTH_KUBECONFIG'])),
-    context=dict(type='str', fallback=(env_fallback, ['K8S_AUTH_CONTEXT'])),
-    host=dict(type='str', fallback=(env_fallback, ['K8S_AUTH_HOST'])),
-    api_key=dict(type='str', no_log=True, fallback=(env_fallback, ['K8S_AUTH_API_KEY'])),
-    ca_cert=dict(type='path', aliases=['ssl_ca_cert'], fallback=(env_fallback, ['K8S_AUTH_SSL_CA_CERT'])),
-    validate_certs=dict(type='bool', aliases=['verify_ssl'], fallback=(env_fallback, ['K8S_AUTH_VERIFY_SSL'])),
-)
-ACCESS_REQUIRED_BY = {'api_key': 'host'}
 
 
 def api_client(params):

@@ -125,9 +125,9 @@ import os
 import shutil
 import tempfile
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.statewave.kubernetes.plugins.module_utils.cli_access import CliAccessError, cli_access
+from ansible_collections.statewave.kubernetes.plugins.module_utils.cli_access import ACCESS_ARGUMENT_SPEC, CliAccessError, cli_access
 
 DIR_PREFIX = 'statewave-cli-'
 
@@ -156,13 +156,9 @@ def main():
         argument_spec=dict(
             state=dict(type='str', choices=['present', 'absent'], default='present'),
             namespace=dict(type='str'),
-            kubeconfig=dict(type='path', fallback=(env_fallback, ['K8S_AUTH_KUBECONFIG'])),
-            context=dict(type='str', fallback=(env_fallback, ['K8S_AUTH_CONTEXT'])),
-            host=dict(type='str', fallback=(env_fallback, ['K8S_AUTH_HOST'])),
-            api_key=dict(type='str', no_log=True, fallback=(env_fallback, ['K8S_AUTH_API_KEY'])),
-            ca_cert=dict(type='path', aliases=['ssl_ca_cert'], fallback=(env_fallback, ['K8S_AUTH_SSL_CA_CERT'])),
-            validate_certs=dict(type='bool', aliases=['verify_ssl'], fallback=(env_fallback, ['K8S_AUTH_VERIFY_SSL'])),
             path=dict(type='path'),
+            # No required_by: cli_access names the missing API server URL itself.
+            **ACCESS_ARGUMENT_SPEC
         ),
         required_if=[('state', 'present', ['namespace'])],
         supports_check_mode=True,
