@@ -87,8 +87,12 @@ def interrupt(release, ansible_env, tmp_path, kubeconfig, status, argv=None, als
         vars_file.write_text(json.dumps(dict(release["vars"], **overrides)))
         argv = ["ansible-playbook", "-i", str(ROOT / "inventories/local"),
                 str(ROOT / "tests/integration/playbooks/release.yml"), "-e", "@%s" % vars_file]
-    proc = subprocess.Popen(argv, cwd=str(ROOT), env=ansible_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    # The killed run cannot remove its temporary files (the hook watcher's directory, module payloads):
+    # they go to the test's own directory, not the machine's /tmp.
+    run_tmp = tmp_path / ("tmp-%s" % uuid.uuid4().hex[:6])
+    run_tmp.mkdir()
+    proc = subprocess.Popen(argv, cwd=str(ROOT), env=dict(ansible_env, TMPDIR=str(run_tmp)), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         wait_for(lambda: any(r["status"] == status for r in helm_history(kubeconfig, release["ns"])) and (also is None or also()),
                  "a %s revision%s" % (status, "" if also is None else " and the hook Job"))
