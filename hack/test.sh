@@ -7,7 +7,8 @@
 #                Docker engine answers (the build stage starts one: hack/engine.sh)
 #   integration  pytest tests/integration against the local cluster and Postgres servers
 # A single stage: hack/test.sh <stage>. Stages that need services start and stop them.
-# `all` runs the kind scenario beside the integration tests (stage kind_and_integration): the kind
+# `all` builds the kind test bed (node and app images) in the background during lint, sanity, unit
+# and molecule_default, and runs the kind scenario beside the integration tests (stage kind_and_integration): the kind
 # scenario mostly waits for real pods on their own node container, the integration tests use the
 # local control plane, so the two share only the machine's cores and the pgvector server (which
 # stays up until both have ended). Alone: hack/test.sh molecule_default | molecule_kind | kind_and_integration.
@@ -44,9 +45,29 @@ stage_build() {
     [ "$(id -u)" = 0 ] && return 1
     echo "[test] SKIP the kind test bed: no Docker engine answers and starting one needs root"; return 0
   fi
-  # The node image (the official kindest/node where it can be pulled, else built), kind, crictl
-  # and the app images.
-  tests/kind/build.sh tools && tests/kind/cluster.sh image >/dev/null && tests/kind/build.sh apps
+  # In `all`, the kind test bed builds in the background while lint, sanity, unit and
+  # molecule_default run (they need neither Docker nor its images); kind_and_integration waits for it.
+  if [ "$kind_bed_beside" = 1 ]; then
+    kind_bed_out="$log_dir/kind-bed.out"; kind_bed_t0=$(date +%s)
+    build_kind_bed >"$kind_bed_out" 2>&1 &
+    kind_bed_pid=$!
+    echo "[test] the kind test bed builds beside lint, sanity, unit and molecule_default (pid $kind_bed_pid, output: $kind_bed_out, shown when kind_and_integration starts)"
+    return 0
+  fi
+  build_kind_bed
+}
+# The node image (the official kindest/node where it can be pulled, else built), kind, crictl and
+# the app images.
+build_kind_bed() { tests/kind/build.sh tools && tests/kind/cluster.sh image >/dev/null && tests/kind/build.sh apps; }
+kind_bed_beside=0 kind_bed_pid="" kind_bed_out="" kind_bed_t0=""
+# The background build's result, as a part of the stage that waits for it.
+kind_bed_wait() {
+  [ -n "$kind_bed_pid" ] || return 0
+  local rc; wait "$kind_bed_pid"; rc=$?; kind_bed_pid=""
+  echo "::: the kind test bed build (beside the stages before), its output:"
+  cat "$kind_bed_out"
+  parts+=("  $(outcome "kind test bed build (beside lint..molecule_default)" $rc "$kind_bed_t0")")
+  return $rc
 }
 
 stage_lint() {
@@ -141,7 +162,14 @@ integration_tests() {
 # The kind scenario (its own hack/test.sh, output in test-logs/kind-beside.out, shown when it ends)
 # beside the integration tests; the services stop after both. Each part's result is its own line.
 stage_kind_and_integration() {
+  local brc=0; kind_bed_wait || brc=$?
   hack/services.sh up || return 1
+  if [ $brc -ne 0 ]; then  # no kind scenario without its images; the integration tests still run
+    local t0 irc; t0=$(date +%s); echo "[test] SKIP molecule kind: the kind test bed did not build"
+    integration_tests; irc=$?; parts+=("  $(outcome integration $irc "$t0")")
+    hack/services.sh down
+    return 1
+  fi
   engine_up || echo "[test] no Docker engine could be started (hack/engine.sh up failed)"
   local out="$log_dir/kind-beside.out" t0 kpid irc krc; t0=$(date +%s)
   "$SWK_ROOT/hack/test.sh" molecule_kind >"$out" 2>&1 &
@@ -213,7 +241,7 @@ run_stage() {
 }
 
 case "${1:-all}" in
-  all) stages=(build lint sanity unit molecule_default kind_and_integration) ;;
+  all) stages=(build lint sanity unit molecule_default kind_and_integration); kind_bed_beside=1 ;;
   build|lint|sanity|unit|molecule|molecule_default|molecule_kind|integration|kind_and_integration) stages=("$1") ;;
   *) echo "usage: $0 [all|build|lint|sanity|unit|molecule|molecule_default|molecule_kind|integration|kind_and_integration]" >&2; exit 2 ;;
 esac
