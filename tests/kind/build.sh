@@ -97,6 +97,39 @@ binary_image() {  # binary_image <name:tag> <binary> <path in image> [entrypoint
   rm -rf "$d"
 }
 
+# CoreDNS $COREDNS_VERSION with only the plugins of the Corefile kubeadm $K8S_VERSION deploys (read
+# from kubeadm's Go module; each plugin's package from CoreDNS's own plugin.cfg), not the cloud DNS
+# backends the release binary carries. Measured with an empty Go build cache on 2 cores: 90 s
+# instead of 134 s for the full binary (52 MB instead of 75 MB).
+build_coredns() {
+  local dest=$1
+  [ -x "$dest" ] && return 0
+  local w; w="$(mktemp -d)"
+  (
+    cd "$w"
+    go mod init swk/coredns-build >/dev/null 2>&1
+    go get "github.com/coredns/coredns@$COREDNS_VERSION" >/dev/null 2>&1 || go get "github.com/coredns/coredns@$COREDNS_VERSION"
+    python3 - "$(module_dir "k8s.io/kubernetes@$K8S_VERSION")/cmd/kubeadm/app/phases/addons/dns/manifests.go" \
+      "$(module_dir "github.com/coredns/coredns@$COREDNS_VERSION")/plugin.cfg" >main.go <<'PY'
+import re, sys
+manifest = open(sys.argv[1]).read()
+corefile = re.search(r"^  Corefile: \|\n(.*?)^    }\n", manifest, re.M | re.S).group(1)
+directives = re.findall(r"^ {8}([a-z0-9_]+)\b", corefile, re.M)
+packages = dict(line.strip().split(":", 1) for line in open(sys.argv[2]) if ":" in line and not line.startswith("#"))
+missing = [d for d in directives if d not in packages]
+assert directives and not missing, "kubeadm's Corefile names plugins CoreDNS's plugin.cfg lacks: %s" % missing
+imports = "".join('\t_ "%s"\n' % (packages[d] if "/" in packages[d] else "github.com/coredns/coredns/plugin/" + packages[d])
+                  for d in directives)
+print('package main\n\nimport (\n\t"github.com/coredns/coredns/coremain"\n%s)\n\nfunc main() { coremain.Run() }' % imports)
+PY
+    kind_log "go build CoreDNS $COREDNS_VERSION with kubeadm's Corefile plugins: $(grep -o 'plugin/[a-z0-9]*' main.go | cut -d/ -f2 | tr '\n' ' ')"
+    mkdir -p "$(dirname "$dest")"
+    go build -trimpath -ldflags "-s -w" -o "$dest.tmp" .
+  )
+  rm -rf "$w"
+  mv "$dest.tmp" "$dest"
+}
+
 # The images kubeadm and kind's manifests run, into one tar for the node's containerd.
 build_node_images() {
   local out=$1 k8s_bin="$SWK_BIN/kubernetes-$K8S_VERSION" gobin="$KIND_CACHE/bin"
@@ -112,7 +145,8 @@ build_node_images() {
     kind_log "versions.env: ETCD_VERSION=$ETCD_VERSION is not the etcd kubeadm runs (KUBEADM_ETCD_IMAGE_VERSION=$KUBEADM_ETCD_IMAGE_VERSION): set them alike"; exit 1
   fi
   local etcd_bin; etcd_bin="$("$SWK_ROOT/tests/cluster/build.sh" etcd)" || exit 1
-  go_build "$gobin/coredns-$COREDNS_VERSION/coredns" "github.com/coredns/coredns@$COREDNS_VERSION" github.com/coredns/coredns
+  local dns_bin="$gobin/coredns-$COREDNS_VERSION-kubeadm/coredns"
+  build_coredns "$dns_bin"
   go_build "$gobin/local-path-provisioner-$LOCAL_PATH_PROVISIONER_VERSION/local-path-provisioner" \
     "github.com/rancher/local-path-provisioner@$LOCAL_PATH_PROVISIONER_VERSION" github.com/rancher/local-path-provisioner \
     "-X main.VERSION=$LOCAL_PATH_PROVISIONER_VERSION"
@@ -141,7 +175,7 @@ build_node_images() {
     -t "$K8S_IMAGE_REPO/kube-proxy:$K8S_VERSION" "$ctx" >/dev/null
   rm -rf "$ctx"; names+=("$K8S_IMAGE_REPO/kube-proxy:$K8S_VERSION")
   binary_image "$want_etcd" "$etcd_bin" /usr/local/bin/etcd; names+=("$want_etcd")
-  binary_image "$want_dns" "$gobin/coredns-$COREDNS_VERSION/coredns" /coredns '["/coredns"]'; names+=("$want_dns")
+  binary_image "$want_dns" "$dns_bin" /coredns '["/coredns"]'; names+=("$want_dns")
   # kubeadm's pause, and the one kind's containerd config names as its sandbox image.
   binary_image "$K8S_IMAGE_REPO/pause:$pause" "$pause_bin" /pause '["/pause"]'; names+=("$K8S_IMAGE_REPO/pause:$pause")
   docker tag "$K8S_IMAGE_REPO/pause:$pause" "$(sandbox_image)"; names+=("$(sandbox_image)")

@@ -55,7 +55,7 @@ image_current() {
 K8S_IMAGE_REPO=registry.k8s.io
 # The node image: one key over every input that ends up in it.
 node_image_key() {
-  kind_key "$kind_here/node" "$kind_here/rootfs" -- "$KIND_VERSION" "$K8S_VERSION" "$CRICTL_VERSION" "$KUBEADM_ETCD_IMAGE_VERSION" "$ETCD_VERSION" \
+  kind_key "$kind_here/node" "$kind_here/rootfs" "$kind_here/build.sh" -- "$KIND_VERSION" "$K8S_VERSION" "$CRICTL_VERSION" "$KUBEADM_ETCD_IMAGE_VERSION" "$ETCD_VERSION" \
     "$COREDNS_VERSION" "$LOCAL_PATH_PROVISIONER_VERSION" "$DEBIAN_SUITE"
 }
 node_image() { echo "swk.local/kind-node:$K8S_VERSION"; }
