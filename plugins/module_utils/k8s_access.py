@@ -27,7 +27,6 @@ except ImportError:
     ApiException = Exception
 
 
-
 def api_client(params):
     """An ApiClient from the module's access parameters (as kubernetes.core reads them)."""
     if params['api_key']:
